@@ -1,0 +1,42 @@
+# mlscope: two set-up commands, `make demo` and `make test` (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages the tests and the demo use: Graphviz's `dot` for diagrams, Chromium for the
+# report's browser test and PDF, wrk for the serving load benchmark.
+SYSTEM_PACKAGES := graphviz chromium wrk fonts-dejavu-core
+
+.PHONY: demo test lint typecheck unit system-deps bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[all,test]'
+	# recbole ships MovieLens-100k in its wheel; its own pins (torch, ...) are not needed here.
+	$(PY) -m pip install -q --no-deps 'recbole>=1.2'
+	touch $(STAMP)
+
+system-deps:
+	@if command -v dot >/dev/null && command -v chromium >/dev/null && command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "Missing system packages; run: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 2; fi
+
+demo: $(STAMP) system-deps
+	$(VENV)/bin/mlscope estimate spec examples/recommender/mlscope.yaml
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+unit: $(STAMP) system-deps
+	$(PY) -m pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

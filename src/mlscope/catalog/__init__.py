@@ -1,0 +1,15 @@
+"""The price and hardware catalog: packaged, dated data files behind one facade.
+
+Every lookup is case-insensitive, understands aliases, and fails with "did you mean ...".
+"""
+
+from mlscope.catalog.core import (
+    Accelerator,
+    Catalog,
+    Instance,
+    ResolvedHardware,
+    get_catalog,
+    reset_catalog,
+)
+
+__all__ = ["Accelerator", "Catalog", "Instance", "ResolvedHardware", "get_catalog", "reset_catalog"]

@@ -1,0 +1,102 @@
+"""The `mlscope` entry point: a lazily loaded command group.
+
+Each top-level command lives in its own module under `mlscope.cli` and is imported only when
+used, so `mlscope --help` stays fast and a missing optional extra breaks only its own command.
+To add a command, add one line to COMMANDS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from mlscope.errors import MlscopeError
+
+# command name -> "module:attribute" (a click.Command or click.Group), plus one-line help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "estimate": ("mlscope.cli.estimate_cmd:estimate", "Estimate training FLOPs, memory, hours and cost."),
+    "catalog": ("mlscope.cli.catalog_cmd:catalog", "List, show and import accelerators and AWS prices."),
+    "schema": ("mlscope.cli.spec_cmd:schema", "Print the JSON Schema of mlscope.yaml."),
+    "validate": ("mlscope.cli.spec_cmd:validate", "Validate an mlscope.yaml and list every problem."),
+    "dataset": ("mlscope.cli.dataset_cmd:dataset", "Profile and sample datasets."),
+    "calibrate": ("mlscope.cli.calibrate_cmd:calibrate", "Time your training command on data fractions and extrapolate."),
+    "init": ("mlscope.cli.architecture_cmd:init", "Write an mlscope.yaml for a use case and MLOps level."),
+    "diagram": ("mlscope.cli.architecture_cmd:diagram", "Draw the architecture (svg, png, mermaid, d2, dot, structurizr)."),
+    "check": ("mlscope.cli.architecture_cmd:check", "Readiness check: what the MLOps level needs but the spec lacks."),
+    "explain": ("mlscope.cli.architecture_cmd:explain", "Explain a component: what it does, AWS and open-source options."),
+    "cost": ("mlscope.cli.cost_cmd:cost", "Monthly run-rate, schedules, savings and budget risk."),
+    "export": ("mlscope.cli.cost_cmd:export", "Export schedules as Terraform, Cloud Custodian or Instance Scheduler."),
+    "release": ("mlscope.cli.release_cmd:release", "Registry, gated promotion, approvals, rollback and CI/CD."),
+    "audit": ("mlscope.cli.release_cmd:audit", "Verify the tamper-evident audit log."),
+    "serve": ("mlscope.cli.release_cmd:serve", "Serve the model held by an alias (FastAPI)."),
+    "deploy": ("mlscope.cli.release_cmd:deploy", "Deploy a model version locally or to AWS."),
+    "plan": ("mlscope.cli.report_cmd:plan", "Print the time-boxed plan and flag problems."),
+    "report": ("mlscope.cli.report_cmd:report", "Write the HTML report for sponsors."),
+}
+
+
+def _load_command(name: str) -> click.Command | None:
+    target, _ = COMMANDS[name]
+    module_name, attr = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # The command's own module is not written yet: hide it rather than fail every command.
+        if exc.name == module_name:
+            return None
+        raise
+    command: click.Command = getattr(module, attr)
+    return command
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n in COMMANDS if self._available(n))
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module_name = COMMANDS[name][0].split(":")[0]
+        return importlib.util.find_spec(module_name) is not None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        return _load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text from COMMANDS, so `mlscope --help` imports no command module.
+        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlscope")
+def cli() -> None:
+    """mlscope: what an ML system on AWS looks like, what it costs, and how to ship it safely."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI; domain errors become one line on stderr and exit code 2."""
+    try:
+        return cli.main(args=argv, prog_name="mlscope", standalone_mode=False)
+    except MlscopeError as exc:
+        click.echo(f"Error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        # Usage errors (bad flag, missing argument): one line, exit 2, like domain errors.
+        msg = exc.format_message()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            msg = f"{msg} (see `{exc.ctx.command_path} --help`)"
+        click.echo(f"Error: {msg}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

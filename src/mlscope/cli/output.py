@@ -1,0 +1,66 @@
+"""Shared output helpers: JSON for machines, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    """The `--json` flag every command offers."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON object (stable schema) instead of a table.")(func)
+
+
+def _clean(value: Any) -> Any:
+    # JSON has no NaN/Infinity: report them as null rather than emit invalid JSON.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def print_json(payload: Any) -> None:
+    click.echo(json.dumps(_clean(payload), indent=2, sort_keys=False, default=str))
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def fmt_money(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"${value:,.0f}"
+    return f"${value:,.2f}"
+
+
+def fmt_hours(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 48:
+        return f"{value / 24:,.1f} d"
+    if value >= 1:
+        return f"{value:,.1f} h"
+    return f"{value * 60:,.0f} min"
+
+
+def fmt_num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-2):
+        return f"{value:.3g}"
+    return f"{value:,.2f}"

@@ -1,0 +1,34 @@
+"""`mlscope schema` and `mlscope validate`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mlscope.cli.output import json_option, print_json
+from mlscope.spec import json_schema, validate_file
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of mlscope.yaml (point your editor's YAML plugin at it)."""
+    print_json(json_schema())
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@json_option
+def validate(file: str, as_json: bool) -> None:
+    """Validate FILE and list every problem with its file:line:column."""
+    problems = validate_file(file)
+    if as_json:
+        print_json({"file": file, "valid": not problems, "problems": problems})
+    elif problems:
+        for p in problems:
+            click.echo(p, err=True)
+        click.echo(f"{len(problems)} problem(s) in {file}", err=True)
+    else:
+        click.echo(f"{file}: valid")
+    if problems:
+        sys.exit(2)

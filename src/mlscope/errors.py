@@ -1,0 +1,67 @@
+"""Domain errors. Each carries the fix, so the CLI can print one actionable line (exit 2)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class MlscopeError(Exception):
+    """Base of every error a user can cause. `fix` says what to do about it."""
+
+    exit_code = 2
+
+    def __init__(self, problem: str, fix: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def one_line(self) -> str:
+        line = self.problem.rstrip(".")
+        if self.fix:
+            line += f"; {self.fix}"
+        return " ".join(line.split())
+
+
+class InputError(MlscopeError):
+    """A value given on the command line or in a spec is invalid (zero sizes, bad ranges...)."""
+
+
+class ConflictError(InputError):
+    """Flags or spec fields that contradict each other."""
+
+
+class UnknownNameError(InputError):
+    """A name (accelerator, instance, model, component, ...) that is not in the catalog."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        known_list = sorted(set(known))
+        close = difflib.get_close_matches(name, known_list, n=3, cutoff=0.5)
+        if not close:
+            lowered = {k.lower(): k for k in known_list}
+            close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=3)]
+        fix = f"did you mean {' or '.join(close)}?" if close else (
+            f"run `mlscope catalog list` to see the {kind}s mlscope knows")
+        super().__init__(f"unknown {kind} '{name}'", fix)
+        self.kind = kind
+        self.name = name
+        self.suggestions = close
+
+
+class SpecError(InputError):
+    """An invalid mlscope.yaml. `problems` lists every problem with its location."""
+
+    def __init__(self, problems: list[str], path: str | None = None) -> None:
+        head = problems[0] if problems else "invalid spec"
+        more = f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{head}{more}", "run `mlscope validate FILE` to list every problem")
+        self.problems = problems
+        self.path = path
+
+
+class DoesNotFitError(InputError):
+    """A model that cannot fit in accelerator memory at any supported count."""
+
+
+class EngineMissingError(MlscopeError):
+    """An optional component (extra, system binary) is not installed."""

@@ -1,0 +1,109 @@
+"""Load mlscope.yaml and report every problem with file:line:column.
+
+PyYAML's node tree keeps the position of every key; pydantic's error locations are mapped back
+onto it, so "training.count: must be > 0" becomes "mlscope.yaml:12:10: training.count: ...".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mlscope.errors import InputError, SpecError
+from mlscope.spec.models import ProjectSpec
+
+Loc = tuple[int | str, ...]
+
+
+def _positions(node: yaml.Node, path: Loc, out: dict[Loc, tuple[int, int]]) -> None:
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _positions(value_node, (*path, key), out)
+            # Keep the key's own position: errors on a key point at the key, not its value.
+            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _positions(item, (*path, i), out)
+
+
+def _locate(loc: Loc, positions: dict[Loc, tuple[int, int]]) -> tuple[int, int] | None:
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    while loc:
+        if loc in positions:
+            return positions[loc]
+        loc = loc[:-1]
+    return positions.get(())
+
+
+def _parse(text: str, source: str) -> tuple[Any, dict[Loc, tuple[int, int]]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([f"{where}: YAML syntax error: {problem}"], source) from None
+    positions: dict[Loc, tuple[int, int]] = {}
+    if node is not None:
+        _positions(node, (), positions)
+    return data, positions
+
+
+def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec | None, list[str]]:
+    """Validate spec text; return the spec (when valid) and every problem with its location."""
+    data, positions = _parse(text, source)
+    if not isinstance(data, dict):
+        return None, [f"{source}:1:1: the spec must be a mapping with at least `project: {{name: ...}}`"]
+    try:
+        return ProjectSpec.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = _locate(loc, positions)
+            prefix = f"{source}:{where[0]}:{where[1]}" if where else source
+            dotted = ".".join(str(p) for p in loc if not str(p).startswith("function-"))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; `mlscope schema` lists every key)"
+            problems.append(f"{prefix}: {dotted or '(root)'}: {msg}")
+        return None, problems
+
+
+def load_spec_text(text: str, source: str = "mlscope.yaml") -> ProjectSpec:
+    spec, problems = spec_problems(text, source)
+    if spec is None:
+        raise SpecError(problems, source)
+    return spec
+
+
+def _read(path: str | Path) -> str:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"spec file '{p}' does not exist",
+                         "pass the path of an mlscope.yaml or create one with `mlscope init`")
+    if p.is_dir():
+        p = p / "mlscope.yaml"
+        if not p.exists():
+            raise InputError(f"no mlscope.yaml in '{path}'", "create one with `mlscope init`")
+    return p.read_text()
+
+
+def load_spec(path: str | Path) -> ProjectSpec:
+    return load_spec_text(_read(path), str(path))
+
+
+def validate_file(path: str | Path) -> list[str]:
+    """Every problem of the spec at `path` (empty when it is valid)."""
+    try:
+        _, problems = spec_problems(_read(path), str(path))
+    except SpecError as exc:
+        return exc.problems
+    return problems

@@ -1,0 +1,149 @@
+"""Rebuild mlscope's packaged catalog from the sourced facts in ../shared/reference/.
+
+Run by hand when the reference facts change; the package never reads shared/ at run time.
+Each output row keeps its source and a date so that every estimate can cite them.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REF = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parent.parent / "shared" / "reference"
+OUT = HERE.parent / "src" / "mlscope" / "catalog" / "data"
+
+CATALOG_DATE = "2026-11-26"
+
+# Hardware generation drives the utilization prior (older parts and non-NVIDIA stacks reach a
+# smaller share of their peak in practice).
+GENERATION = {
+    "K80": "kepler", "T4": "turing", "V100": "volta", "A10G": "ampere", "L4": "ada",
+    "L40S": "ada", "A100": "ampere", "H100": "hopper", "H800": "hopper", "H200": "hopper",
+    "B200": "blackwell", "Gaudi2": "gaudi", "MI300X": "cdna3", "Trainium1": "trainium",
+    "Trainium2": "trainium", "Inferentia2": "inferentia", "TPU-v2": "tpu", "TPU-v3": "tpu",
+    "TPU-v4": "tpu", "TPU-v5e": "tpu", "TPU-v5p": "tpu", "Apple": "apple", "Raspberry": "cpu",
+}
+EXTRA_ALIASES = {
+    "A100-SXM4-40GB": ["A100-SXM4", "A100-40G"],
+    "A100-SXM4-80GB": ["A100-80G", "A100-SXM4-80G"],
+    "H100-SXM5-80GB": ["H100-80GB", "H100-SXM5"],
+    "H100-PCIE-80GB": ["H100-PCIe-80GB"],
+    "H200-SXM-141GB": ["H200-141GB"],
+    "V100-SXM2-32GB": ["V100-SXM2"],
+    "Trainium1": ["Trainium", "trn1-chip"],
+    "Trainium2": ["trn2-chip"],
+    "Inferentia2": ["inf2-chip"],
+    "TPU-v3": ["TPUv3", "v3"],
+    "TPU-v4": ["TPUv4", "v4"],
+    "TPU-v5e": ["TPUv5e", "v5e"],
+    "TPU-v5p": ["TPUv5p", "v5p"],
+    "Gaudi2": ["HL-225"],
+    "MI300X": ["AMD-MI300X"],
+}
+# p3.* carry the 16 GB V100, which the reference table lacks.
+EXTRA_ACCELERATORS = [
+    {
+        "name": "V100-SXM2-16GB", "aliases": "V100-16GB", "peak_dense_bf16_tflops": "125",
+        "peak_dense_fp8_tflops": "", "peak_fp32_tflops": "15.7", "peak_tf32_tflops": "",
+        "memory_gb": "16", "memory_bandwidth_gbs": "900", "tdp_w": "300",
+        "note": "fp16 tensor peak (no bf16); the GPU of p3.2xlarge/8xlarge/16xlarge",
+        "source": "NVIDIA Tesla V100 datasheet",
+    },
+]
+# Reference accelerator names in the EC2 table -> catalog names, using accelerator memory
+# per device to tell V100 16 GB (p3) from 32 GB (p3dn).
+EC2_ACCEL = {
+    "T4": "T4", "A10G": "A10G", "L4": "L4", "L40S": "L40S", "A100": "A100-SXM4-40GB",
+    "A100-80GB": "A100-SXM4-80GB", "H100": "H100-SXM5-80GB", "H200": "H200-SXM-141GB",
+    "B200": "B200", "V100": "V100-SXM2-16GB", "V100-32GB": "V100-SXM2-32GB",
+    "Trainium": "Trainium1", "Inferentia2": "Inferentia2",
+}
+# Typical SageMaker markup over EC2 for instances without a quoted SageMaker price: the median
+# of the secondary quotes in the reference table (1.15-1.40). Rows derived this way are labelled.
+SAGEMAKER_MARKUP = 1.25
+
+
+def generation(name: str) -> str:
+    for prefix, gen in GENERATION.items():
+        if name.startswith(prefix):
+            return gen
+    return "other"
+
+
+def build_accelerators() -> None:
+    rows = list(csv.DictReader(open(REF / "accelerators.csv"))) + EXTRA_ACCELERATORS
+    fields = ["name", "aliases", "generation", "peak_dense_bf16_tflops", "peak_dense_fp8_tflops",
+              "peak_fp32_tflops", "peak_tf32_tflops", "memory_gb", "memory_bandwidth_gbs",
+              "tdp_w", "note", "source", "date"]
+    with open(OUT / "accelerators.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            aliases = [a for a in r["aliases"].split(";") if a] + EXTRA_ALIASES.get(r["name"], [])
+            out = {k: r.get(k, "") for k in fields}
+            out["aliases"] = ";".join(aliases)
+            out["generation"] = generation(r["name"])
+            out["date"] = CATALOG_DATE
+            w.writerow(out)
+
+
+def build_instances() -> None:
+    ec2 = list(csv.DictReader(open(REF / "aws_ec2_prices.csv")))
+    sm = {(r["ml_instance_type"], r["region"]): r
+          for r in csv.DictReader(open(REF / "sagemaker_prices_secondary.csv"))}
+    fields = ["instance_type", "service", "region", "vcpus", "memory_gib", "accelerator",
+              "accelerator_count", "price_on_demand_usd_hr", "price_spot_usd_hr",
+              "price_quality", "source", "date"]
+    with open(OUT / "aws_instances.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for r in ec2:
+            acc = EC2_ACCEL.get(r["accelerator_name"], r["accelerator_name"])
+            count = r["accelerator_count"] or "0"
+            base = {
+                "region": r["region"], "vcpus": r["vcpus"], "memory_gib": r["memory_gib"],
+                "accelerator": acc, "accelerator_count": count,
+            }
+            source = f'{r["source_file"]} ({r["source_date"]})'
+            w.writerow({**base, "instance_type": r["instance_type"], "service": "ec2",
+                        "price_on_demand_usd_hr": r["price_on_demand_usd_hr"],
+                        "price_spot_usd_hr": r["price_spot_usd_hr"],
+                        "price_quality": "catalog", "source": source, "date": CATALOG_DATE})
+            ml = "ml." + r["instance_type"]
+            quote = sm.get((ml, r["region"]))
+            od = r["price_on_demand_usd_hr"]
+            if quote and not quote["caveat"].startswith("pre"):
+                price, quality = quote["sagemaker_price_usd_hr"], "secondary-rough"
+                src = f'{quote["source_of_sagemaker_price"]} ({quote["caveat"]})'
+            elif od:
+                price = f"{float(od) * SAGEMAKER_MARKUP:.4f}"
+                quality = "derived-rough"
+                src = (f"EC2 on-demand x {SAGEMAKER_MARKUP} typical SageMaker markup (rough; "
+                       "import the AmazonSageMaker offer file for real prices)")
+            else:
+                continue
+            # SageMaker managed spot training bills the EC2 spot rate plus markup; keep it rough.
+            spot = r["price_spot_usd_hr"]
+            spot_ml = f"{float(spot) * SAGEMAKER_MARKUP:.4f}" if spot else ""
+            w.writerow({**base, "instance_type": ml, "service": "sagemaker",
+                        "price_on_demand_usd_hr": price, "price_spot_usd_hr": spot_ml,
+                        "price_quality": quality, "source": src, "date": CATALOG_DATE})
+
+
+def copy_table(name: str) -> None:
+    rows = list(csv.DictReader(open(REF / name)))
+    with open(OUT / name, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[*rows[0].keys(), "date"])
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "date": CATALOG_DATE})
+
+
+if __name__ == "__main__":
+    OUT.mkdir(parents=True, exist_ok=True)
+    build_accelerators()
+    build_instances()
+    copy_table("aws_storage_transfer_prices.csv")
+    print(f"catalog written to {OUT}")
