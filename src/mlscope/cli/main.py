@@ -32,8 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("mlscope.cli.cost_cmd:export", "Export schedules as Terraform, Cloud Custodian or Instance Scheduler."),
     "release": ("mlscope.cli.release_cmd:release", "Registry, gated promotion, approvals, rollback and CI/CD."),
     "audit": ("mlscope.cli.release_cmd:audit", "Verify the tamper-evident audit log."),
-    "serve": ("mlscope.cli.release_cmd:serve", "Serve the model held by an alias (FastAPI)."),
-    "deploy": ("mlscope.cli.release_cmd:deploy", "Deploy a model version locally or to AWS."),
+    "serve": ("mlscope.cli.serving_cmd:serve", "Serve the model held by an alias (FastAPI)."),
+    "deploy": ("mlscope.cli.deploy_cmd:deploy", "Deploy a model version locally or to AWS."),
     "plan": ("mlscope.cli.report_cmd:plan", "Print the time-boxed plan and flag problems."),
     "report": ("mlscope.cli.report_cmd:report", "Write the HTML report for sponsors."),
 }
