@@ -1,0 +1,1 @@
+"""Release: registry, gated promotion, approvals, audit log, experiments, monitoring, deploy."""
