@@ -1,0 +1,184 @@
+"""A tamper-evident, append-only audit log: JSON lines chained by SHA-256.
+
+Each entry holds who, when, what, why and before/after, plus `prev` (the previous entry's hash)
+and `hash` (SHA-256 over the entry's canonical JSON without `hash`). Editing, deleting or
+reordering any entry breaks the chain at that entry. A side file (`<log>.head`) records the last
+entry's sequence number and hash, so cutting entries off the end is caught too. Someone able to
+rewrite both files can forge a new chain: anchor the head hash elsewhere (CI logs, a ticket) for
+that; `mlscope audit verify --json` prints it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlscope.errors import InputError
+from mlscope.release.redact import redact, redact_text
+from mlscope.release.state import state_dir
+
+GENESIS = "0" * 64
+AUDIT_FILE = "audit.jsonl"
+_FIELDS = ("seq", "ts", "actor", "action", "subject", "reason", "before", "after", "prev")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    first_bad: int | None  # 1-based entry (line) number of the first bad entry
+    message: str
+    entries: int
+    head: str  # hash of the last good entry (GENESIS for an empty log)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "first_bad": self.first_bad, "message": self.message,
+                "entries": self.entries, "head": self.head}
+
+
+class AuditLog:
+    """Append-only hash-chained JSON-lines log. Appends are serialised with a file lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.head_path = self.path.with_name(self.path.name + ".head")
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _last(self) -> tuple[int, str]:
+        """(seq, hash) of the last line; (0, GENESIS) for an empty log."""
+        if not self.path.exists():
+            return 0, GENESIS
+        last = ""
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    last = line
+        if not last:
+            return 0, GENESIS
+        try:
+            entry = json.loads(last)
+            return int(entry["seq"]), str(entry["hash"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"audit log {self.path} ends with a corrupt entry",
+                             "run `mlscope audit verify` to find the first bad entry") from exc
+
+    def append(self, actor: str, action: str, subject: str, reason: str = "",
+               before: dict[str, Any] | None = None,
+               after: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Append one entry (secrets redacted) and return it, hash included."""
+        if not actor.strip() or not action.strip():
+            raise InputError("an audit entry needs an actor and an action")
+        with self._locked():
+            seq, prev = self._last()
+            entry: dict[str, Any] = {
+                "seq": seq + 1, "ts": utc_now(), "actor": redact_text(actor),
+                "action": action, "subject": redact_text(subject), "reason": redact_text(reason),
+                "before": redact(before or {}), "after": redact(after or {}), "prev": prev,
+            }
+            entry["hash"] = entry_hash(entry)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(canonical_json(entry) + "\n")
+                fh.flush()
+            self.head_path.write_text(canonical_json({"seq": entry["seq"], "hash": entry["hash"]}))
+        return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every parseable entry, in file order (use verify() before trusting them)."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+        return out
+
+    def verify(self) -> VerifyResult:
+        lines = ([ln for ln in self.path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+                 if self.path.exists() else [])
+        hashes: list[str] = []
+        for number, line in enumerate(lines, start=1):
+            prev = hashes[-1] if hashes else GENESIS
+            problem = _check_line(line, number, prev)
+            if problem:
+                return VerifyResult(False, number, f"entry {number}: {problem}", len(hashes), prev)
+            hashes.append(json.loads(line)["hash"])
+        head = hashes[-1] if hashes else GENESIS
+        bad = self._check_head(hashes)
+        if bad:
+            number, problem = bad
+            return VerifyResult(False, number, f"entry {number}: {problem}", len(hashes), head)
+        return VerifyResult(True, None, f"{len(hashes)} entries, chain intact", len(hashes), head)
+
+    def _check_head(self, hashes: list[str]) -> tuple[int, str] | None:
+        """Compare the chain with the head file: catches entries cut off (or added to) the end."""
+        count = len(hashes)
+        if not self.head_path.exists():
+            return None if count == 0 else (count, f"head file {self.head_path.name} is missing")
+        try:
+            head = json.loads(self.head_path.read_text())
+            seq, digest = int(head["seq"]), str(head["hash"])
+        except (ValueError, KeyError, TypeError):
+            return count, f"head file {self.head_path.name} is corrupt"
+        if seq == count == 0:
+            return None
+        if seq > count:
+            return count + 1, (f"missing: the log ends at entry {count} but {seq} were written "
+                               "(entries deleted from the end)")
+        if seq < 1 or hashes[seq - 1] != digest:
+            return max(seq, 1), "does not match the recorded head hash (rewritten)"
+        if seq < count:
+            return seq + 1, f"appended outside mlscope (the head records {seq} entries)"
+        return None
+
+
+def _check_line(line: str, number: int, prev: str) -> str | None:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return "not valid JSON"
+    if not isinstance(entry, dict) or set(entry) != {*_FIELDS, "hash"}:
+        return "fields missing or added"
+    if entry["seq"] != number:
+        return f"sequence number {entry['seq']} where {number} was expected (deleted or reordered)"
+    if entry["prev"] != prev:
+        return "previous-hash link broken (an entry before it was deleted, edited or reordered)"
+    if entry_hash(entry) != entry["hash"]:
+        return "content does not match its hash (edited)"
+    return None
+
+
+def default_audit_log() -> AuditLog:
+    """The project's audit log: `audit.jsonl` in the release state directory."""
+    return AuditLog(state_dir() / AUDIT_FILE)
