@@ -1,0 +1,90 @@
+"""Hold the served model behind one reference and swap it without disturbing requests.
+
+A request reads `holder.current` once and keeps that object until it answers, so a swap never
+changes a model under a request. A new version is loaded completely (in a background thread or
+the admin endpoint's worker thread) before the reference is replaced; replacing one attribute is
+atomic in CPython, so readers see the old model or the new one, never a half-loaded one. A
+version that fails to load is reported and the old one keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mlscope.release.artifact import RecommenderArtifact
+from mlscope.serving.source import ModelRef, ModelSource
+
+log = logging.getLogger("mlscope.serving")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    version: str
+    artifact: RecommenderArtifact
+    loaded_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    swapped: bool
+    version: str | None
+    previous: str | None
+    error: str | None = None
+
+
+class ModelHolder:
+    def __init__(self, source: ModelSource,
+                 loader: Callable[[ModelRef], RecommenderArtifact] | None = None,
+                 on_swap: Callable[[str | None, str], None] | None = None,
+                 on_reload_error: Callable[[str], None] | None = None) -> None:
+        self.source = source
+        self._loader = loader or (lambda ref: RecommenderArtifact.load(ref.artifact_dir))
+        self._on_swap = on_swap
+        self._on_reload_error = on_reload_error
+        self._reload_lock = threading.Lock()  # one load at a time; readers never take it
+        self.current: LoadedModel | None = None
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def refresh(self) -> ReloadOutcome:
+        """Load the source's current version if it differs from the served one, then swap."""
+        with self._reload_lock:
+            previous = self.current.version if self.current else None
+            try:
+                ref = self.source.current()
+                if self.current is not None and ref.version == previous:
+                    return ReloadOutcome(False, previous, previous)
+                artifact = self._loader(ref)
+            except Exception as exc:  # the old model keeps serving whatever went wrong
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("model reload failed; keeping version %s: %s", previous, reason)
+                if self._on_reload_error:
+                    self._on_reload_error(reason)
+                return ReloadOutcome(False, previous, previous, reason)
+            self.current = LoadedModel(ref.version, artifact)
+            if self._on_swap:
+                self._on_swap(previous, ref.version)
+            log.info("now serving version %s (was %s)", ref.version, previous)
+            return ReloadOutcome(True, ref.version, previous)
+
+    def start_polling(self, every_s: float) -> None:
+        if every_s <= 0 or self._poller is not None:
+            return
+        self._stop.clear()
+        self._poller = threading.Thread(target=self._poll, args=(every_s,),
+                                        name="mlscope-model-poller", daemon=True)
+        self._poller.start()
+
+    def _poll(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.refresh()
+
+    def stop_polling(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+            self._poller = None
