@@ -89,7 +89,8 @@ def test_bad_input_is_422_with_the_field_and_reason(
 
 
 def test_malformed_json_is_422(client: TestClient) -> None:
-    res = client.post("/recommend", content=b'{"user_id": ', headers={"content-type": "application/json"})
+    res = client.post("/recommend", content=b'{"user_id": ',
+                      headers={"content-type": "application/json"})
     assert res.status_code == 422
     assert res.json()["reasons"]
 
@@ -99,6 +100,8 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10),
                                                                       children, max_size=4),
     max_leaves=12)
+# The client fixture is stateless between examples, so reusing it is safe.
+FIXTURES_OK = [HealthCheck.function_scoped_fixture]
 bad_payloads = st.one_of(
     json_values.filter(lambda v: not isinstance(v, dict)),
     st.fixed_dictionaries({"user_id": json_values}),
@@ -107,7 +110,7 @@ bad_payloads = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=FIXTURES_OK)
 @given(payload=bad_payloads)
 def test_arbitrary_payloads_never_cause_a_500(client: TestClient, payload: Any) -> None:
     res = client.post("/recommend", content=json.dumps(payload).encode(),
@@ -117,7 +120,7 @@ def test_arbitrary_payloads_never_cause_a_500(client: TestClient, payload: Any) 
         assert all(r["reason"] for r in res.json()["reasons"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES_OK)
 @given(raw=st.binary(max_size=200))
 def test_arbitrary_bytes_never_cause_a_500(client: TestClient, raw: bytes) -> None:
     res = client.post("/recommend", content=raw, headers={"content-type": "application/json"})
