@@ -63,6 +63,7 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(
     assert "version 1 is still serving" in failed.value.one_line()
     assert served_version(first["url"]) == "1"
     assert running_server("dev").version == "1"  # type: ignore[union-attr]
+    assert [e["action"] for e in default_audit_log().entries()] == ["deploy", "deploy_failed"]
 
 
 def test_another_model_in_a_busy_environment_conflicts(

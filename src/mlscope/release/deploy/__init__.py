@@ -6,6 +6,8 @@ identity. boto3 and the serving stack are imported only by the target that needs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mlscope.errors import MlscopeError
@@ -25,3 +27,13 @@ def record(action: str, subject: str, reason: str = "", before: dict[str, Any] |
 
     return default_audit_log().append(current_identity(), action, subject, reason,
                                       before=before, after=after)
+
+
+@contextmanager
+def recorded_failure(subject: str, attempted: dict[str, Any]) -> Iterator[None]:
+    """Audit a deploy that failed (`deploy_failed`, with the reason) before re-raising it."""
+    try:
+        yield
+    except DeployError as exc:
+        record("deploy_failed", subject, exc.one_line(), before={}, after=attempted)
+        raise

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlscope.errors import ConflictError, InputError
-from mlscope.release.deploy import DeployError, record
+from mlscope.release.deploy import DeployError, record, recorded_failure
 from mlscope.release.registry import validate_alias, validate_model_name
 from mlscope.release.state import state_dir
 from mlscope.serving.source import check_artifact_dir, write_pointer
@@ -123,6 +123,14 @@ def deploy_local(model: str, version: str, artifact_dir: Path, env: str, *,
     """Serve `artifact_dir` as MODEL VERSION in ENV: start a server, or hot-swap a running one."""
     validate_model_name(model)
     check_artifact_dir(Path(artifact_dir))
+    with recorded_failure(f"{model}/{version}", {"target": "local", "env": env}):
+        return _deploy_local(model, str(version), Path(artifact_dir), env, host, port, poll_s,
+                             ready_timeout_s, reason)
+
+
+def _deploy_local(model: str, version: str, artifact_dir: Path, env: str, host: str,
+                  port: int | None, poll_s: float, ready_timeout_s: float,
+                  reason: str) -> dict[str, Any]:
     d = env_dir(env)
     pointer = d / "current.json"
     current = running_server(env)

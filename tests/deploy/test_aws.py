@@ -1,0 +1,209 @@
+"""The aws target against moto's server on 127.0.0.1 (real boto3 clients, real HTTP).
+
+moto 5.x implements every SageMaker call the target makes except UpdateEndpoint. For that one
+call the tests attach botocore's Stubber (to that operation only: it checks the parameters
+against the service model and our expectations) and apply the call's effect to moto's backend,
+as SageMaker would: switch the endpoint to the new config, or mark it Failed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import socket
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from botocore.stub import ANY, Stubber
+
+from mlscope.errors import InputError, UnknownNameError
+from mlscope.release.audit import default_audit_log
+from mlscope.release.deploy import DeployError
+from mlscope.release.deploy.aws import (
+    AwsClients,
+    AwsSettings,
+    aws_status,
+    deploy_aws,
+    make_clients,
+    shift_traffic,
+)
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/rec-prod"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def settings(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsSettings:
+    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(var, value)
+    httpx.post(f"{moto_url}/moto-api/reset", timeout=10)
+    return AwsSettings(region=REGION, bucket="models", role_arn=f"arn:aws:iam::{ACCOUNT}:role/sm",
+                       image_uri=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/rec:1",
+                       endpoint_url=moto_url, poll_s=0.05, wait_timeout_s=10)
+
+
+@pytest.fixture
+def clients(settings: AwsSettings) -> AwsClients:
+    c = make_clients(settings)
+    c.s3.create_bucket(Bucket="models")
+    return c
+
+
+class UpdateEndpointStubber(Stubber):
+    """botocore's Stubber for UpdateEndpoint only; every other call still goes to moto."""
+
+    def activate(self) -> None:
+        events = self.client.meta.events
+        events.register_first("before-parameter-build.sagemaker.UpdateEndpoint",
+                              self._assert_expected_params,
+                              unique_id=self._expected_params_event_id)
+        events.register("before-call.sagemaker.UpdateEndpoint", self._get_response_handler,
+                        unique_id=self._event_id)
+
+    def deactivate(self) -> None:
+        events = self.client.meta.events
+        events.unregister("before-parameter-build.sagemaker.UpdateEndpoint",
+                          unique_id=self._expected_params_event_id)
+        events.unregister("before-call.sagemaker.UpdateEndpoint", unique_id=self._event_id)
+
+
+def stub_update_endpoint(sm: Any, outcomes: list[tuple[str, str]]) -> UpdateEndpointStubber:
+    """Expect one UpdateEndpoint per (config, outcome); apply each to moto's backend."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    stubber = UpdateEndpointStubber(sm)
+    for config, _ in outcomes:
+        stubber.add_response("update_endpoint", {"EndpointArn": ENDPOINT_ARN},
+                             {"EndpointName": ANY, "EndpointConfigName": config,
+                              "RetainAllVariantProperties": False})
+    pending = list(outcomes)
+
+    def apply(params: dict[str, Any], **_: Any) -> None:
+        backend = sagemaker_backends[ACCOUNT][REGION]
+        endpoint = backend.endpoints[params["EndpointName"]]
+        _, outcome = pending.pop(0)
+        if outcome == "fail":
+            endpoint.endpoint_status = "Failed"
+            endpoint.failure_reason = "The primary container failed the ping health check."
+            return
+        config = backend.endpoint_configs[params["EndpointConfigName"]]
+        endpoint.endpoint_config_name = config.endpoint_config_name
+        endpoint.production_variants = endpoint._process_production_variants(
+            config.production_variants)
+        endpoint.endpoint_status, endpoint.failure_reason = "InService", None
+
+    sm.meta.events.register("before-parameter-build.sagemaker.UpdateEndpoint", apply)
+    stubber.activate()
+    return stubber
+
+
+def weights(clients: AwsClients, endpoint: str = "rec-prod") -> dict[str, float]:
+    desc = clients.sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert desc["EndpointStatus"] == "InService"
+    return {v["VariantName"]: v["CurrentWeight"] for v in desc["ProductionVariants"]}
+
+
+def test_first_deploy_uploads_and_creates_the_endpoint(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    out = deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    assert out["action"] == "create" and out["endpoint"] == "rec-prod"
+    assert weights(clients) == {"v1": 1.0}
+
+    key = out["artifact_uri"].removeprefix("s3://models/")
+    obj = clients.s3.get_object(Bucket="models", Key=key)
+    assert obj["Metadata"]["sha256"] == out["sha256"]
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(obj["Body"].read()))) as tar:
+        assert sorted(tar.getnames()) == ["meta.json", "model.npz"]
+    model = clients.sagemaker.describe_model(ModelName=out["model_name"])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == out["artifact_uri"]
+
+    entry = default_audit_log().entries()[-1]
+    assert entry["action"] == "deploy" and entry["subject"] == "rec/1"
+    assert entry["after"]["weights"] == {"v1": 1.0} and entry["before"] == {}
+
+
+def test_clients_retry_with_backoff(settings: AwsSettings) -> None:
+    c = make_clients(settings)
+    assert c.sagemaker.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 8}
+
+
+def test_canary_update_then_traffic_shift(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    first = deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    stubber = stub_update_endpoint(clients.sagemaker, [(ANY, "ok")])
+    second = deploy_aws("rec", "2", artifacts["2"], "prod", settings, weight=0.1, clients=clients)
+    stubber.assert_no_pending_responses()
+    assert second["action"] == "update"
+    assert weights(clients) == {"v1": 0.9, "v2": 0.1}
+    config = clients.sagemaker.describe_endpoint_config(
+        EndpointConfigName=second["endpoint_config"])
+    models = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+    assert models == {"v1": first["model_name"], "v2": second["model_name"]}
+
+    # UpdateEndpointWeightsAndCapacities is implemented by moto: no stub here.
+    after = shift_traffic("rec-prod", {"v1": 0.0, "v2": 1.0}, settings, clients=clients)
+    assert after["weights"] == {"v1": 0.0, "v2": 1.0} == weights(clients)
+    assert [e["action"] for e in default_audit_log().entries()] == [
+        "deploy", "deploy", "traffic_shift"]
+
+
+def test_a_rejected_config_leaves_the_previous_deployment_serving(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    first = deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    settings.instance_type = "ml.not-a-type"  # moto (like SageMaker) rejects the config
+    with pytest.raises(DeployError, match="failed at create endpoint config") as failed:
+        deploy_aws("rec", "2", artifacts["2"], "prod", settings, clients=clients)
+    assert f"{first['endpoint_config']} is still serving" in failed.value.one_line()
+    desc = clients.sagemaker.describe_endpoint(EndpointName="rec-prod")
+    assert desc["EndpointConfigName"] == first["endpoint_config"]
+    assert weights(clients) == {"v1": 1.0}
+    names = [m["ModelName"] for m in clients.sagemaker.list_models()["Models"]]
+    assert names == [first["model_name"]]  # the half-made v2 model was cleaned up
+    assert [e["action"] for e in default_audit_log().entries()] == ["deploy", "deploy_failed"]
+
+
+def test_a_failed_update_is_rolled_back_to_the_previous_config(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    first = deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    old = first["endpoint_config"]
+    stubber = stub_update_endpoint(clients.sagemaker, [(ANY, "fail"), (old, "ok")])
+    with pytest.raises(DeployError, match="ping health check") as failed:
+        deploy_aws("rec", "2", artifacts["2"], "prod", settings, clients=clients)
+    stubber.assert_no_pending_responses()  # the restore call was made, with the old config
+    assert f"restored {old}" in failed.value.one_line()
+    assert aws_status("rec-prod", settings, clients=clients)["config"] == old
+    assert weights(clients) == {"v1": 1.0}
+
+
+def test_shift_to_an_unknown_variant_suggests_the_known_ones(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    with pytest.raises(UnknownNameError, match="variant 'v11'") as err:
+        shift_traffic("rec-prod", {"v11": 1.0}, settings, clients=clients)
+    assert err.value.suggestions == ["v1"]
+
+
+def test_missing_settings_are_named(settings: AwsSettings, artifacts: dict[str, Path]) -> None:
+    settings.role_arn = None
+    settings.image_uri = None
+    with pytest.raises(InputError, match="needs --role-arn, --image"):
+        deploy_aws("rec", "1", artifacts["1"], "prod", settings)
