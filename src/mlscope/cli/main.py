@@ -18,19 +18,49 @@ from mlscope.errors import MlscopeError
 
 # command name -> "module:attribute" (a click.Command or click.Group), plus one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "estimate": ("mlscope.cli.estimate_cmd:estimate", "Estimate training FLOPs, memory, hours and cost."),
-    "catalog": ("mlscope.cli.catalog_cmd:catalog", "List, show and import accelerators and AWS prices."),
+    "estimate": (
+        "mlscope.cli.estimate_cmd:estimate",
+        "Estimate training FLOPs, memory, hours and cost.",
+    ),
+    "catalog": (
+        "mlscope.cli.catalog_cmd:catalog",
+        "List, show and import accelerators and AWS prices.",
+    ),
     "schema": ("mlscope.cli.spec_cmd:schema", "Print the JSON Schema of mlscope.yaml."),
-    "validate": ("mlscope.cli.spec_cmd:validate", "Validate an mlscope.yaml and list every problem."),
+    "validate": (
+        "mlscope.cli.spec_cmd:validate",
+        "Validate an mlscope.yaml and list every problem.",
+    ),
     "dataset": ("mlscope.cli.dataset_cmd:dataset", "Profile and sample datasets."),
-    "calibrate": ("mlscope.cli.calibrate_cmd:calibrate", "Time your training command on data fractions and extrapolate."),
-    "init": ("mlscope.cli.architecture_cmd:init", "Write an mlscope.yaml for a use case and MLOps level."),
-    "diagram": ("mlscope.cli.architecture_cmd:diagram", "Draw the architecture (svg, png, mermaid, d2, dot, structurizr)."),
-    "check": ("mlscope.cli.architecture_cmd:check", "Readiness check: what the MLOps level needs but the spec lacks."),
-    "explain": ("mlscope.cli.architecture_cmd:explain", "Explain a component: what it does, AWS and open-source options."),
+    "calibrate": (
+        "mlscope.cli.calibrate_cmd:calibrate",
+        "Time your training command on data fractions and extrapolate.",
+    ),
+    "init": (
+        "mlscope.cli.architecture_cmd:init",
+        "Write an mlscope.yaml for a use case and MLOps level.",
+    ),
+    "diagram": (
+        "mlscope.cli.architecture_cmd:diagram",
+        "Draw the architecture (svg, png, mermaid, d2, dot, structurizr).",
+    ),
+    "check": (
+        "mlscope.cli.architecture_cmd:check",
+        "Readiness check: what the MLOps level needs but the spec lacks.",
+    ),
+    "explain": (
+        "mlscope.cli.architecture_cmd:explain",
+        "Explain a component: what it does, AWS and open-source options.",
+    ),
     "cost": ("mlscope.cli.cost_cmd:cost", "Monthly run-rate, schedules, savings and budget risk."),
-    "export": ("mlscope.cli.cost_cmd:export", "Export schedules as Terraform, Cloud Custodian or Instance Scheduler."),
-    "release": ("mlscope.cli.release_cmd:release", "Registry, gated promotion, approvals, rollback and CI/CD."),
+    "export": (
+        "mlscope.cli.cost_cmd:export",
+        "Export schedules as Terraform, Cloud Custodian or Instance Scheduler.",
+    ),
+    "release": (
+        "mlscope.cli.release_cmd:release",
+        "Registry, gated promotion, approvals, rollback and CI/CD.",
+    ),
     "audit": ("mlscope.cli.release_cmd:audit", "Verify the tamper-evident audit log."),
     "serve": ("mlscope.cli.serving_cmd:serve", "Serve the model held by an alias (FastAPI)."),
     "deploy": ("mlscope.cli.deploy_cmd:deploy", "Deploy a model version locally or to AWS."),

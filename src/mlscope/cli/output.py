@@ -61,6 +61,8 @@ def fmt_hours(value: float | None) -> str:
 def fmt_num(value: float | None) -> str:
     if value is None:
         return "n/a"
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-2):
+    if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-2):
         return f"{value:.3g}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
     return f"{value:,.2f}"

@@ -22,7 +22,7 @@ def parse_quantity(value: object) -> object:
     """Accept 7e9, "7e9", "7B", "2T", "1.5M" for counts of parameters, tokens and samples."""
     if isinstance(value, str):
         text = value.strip().replace("_", "").replace(",", "")
-        m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtT]?)", text)
+        m = re.fullmatch(r"([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtT]?)", text)
         if not m:
             raise ValueError(f"'{value}' is not a number (use e.g. 7e9, 7B, 2T, 1.5M)")
         return float(m.group(1)) * _SI.get(m.group(2).lower(), 1.0)

@@ -60,7 +60,8 @@ def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec 
     """Validate spec text; return the spec (when valid) and every problem with its location."""
     data, positions = _parse(text, source)
     if not isinstance(data, dict):
-        return None, [f"{source}:1:1: the spec must be a mapping with at least `project: {{name: ...}}`"]
+        return None, [f"{source}:1:1: the spec must be a mapping with at least "
+                      "`project: {name: ...}`"]
     try:
         return ProjectSpec.model_validate(data), []
     except ValidationError as exc:

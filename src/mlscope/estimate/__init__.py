@@ -1,0 +1,1 @@
+"""Training and inference cost estimation: analytic (known shapes) and empirical (measured)."""

@@ -1,0 +1,89 @@
+"""Library entry points used by the CLI, the report and the cost engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlscope.errors import InputError
+from mlscope.estimate.als import estimate_als
+from mlscope.estimate.recommend import search
+from mlscope.estimate.shapes import resolve_shape
+from mlscope.estimate.training import TrainingSetup, estimate_training
+from mlscope.spec import ProjectSpec
+
+
+def setup_from_spec(spec: ProjectSpec) -> TrainingSetup:
+    m, d, t = spec.model, spec.dataset, spec.training
+    shape = resolve_shape(model=m.name, params=m.params, active_params=m.active_params,
+                          layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=m.kv_heads,
+                          vocab=m.vocab, context=m.context)
+    tokens = d.tokens
+    if tokens is None and d.path:
+        tokens = measure_dataset_tokens(d.path, d.bytes_per_token)["tokens"]
+    if tokens is None:
+        raise InputError("the spec has no dataset size for a transformer",
+                         "set dataset.tokens (e.g. 2T) or dataset.path to measure it")
+    return TrainingSetup(shape=shape, tokens=tokens * d.epochs, precision=t.precision,
+                         zero_stage=t.zero_stage if t.zero_stage else None,
+                         micro_batch=t.micro_batch, seq_len=t.seq_len, recompute=t.recompute,
+                         flash_attention=t.flash_attention, finetune=m.finetune,
+                         lora_rank=m.lora_rank)
+
+
+def measure_dataset_tokens(path: str, bytes_per_token: float | None = None) -> dict[str, Any]:
+    """Token count of a local dataset, measured by the dataset engine (tokenizer or bytes)."""
+    from mlscope.datasets import measure_tokens  # the dataset engine; imported when needed
+
+    kwargs: dict[str, Any] = {}
+    if bytes_per_token:
+        kwargs["bytes_per_token"] = bytes_per_token
+    m = measure_tokens(path, **kwargs)
+    return {k: getattr(m, k) for k in m.__dataclass_fields__}
+
+
+def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
+    """The estimate of one training run described by a spec (same JSON as the CLI)."""
+    t = spec.training
+    region = t.region or spec.project.region
+    if spec.model.kind == "als":
+        d, m = spec.dataset, spec.model
+        if not t.instance:
+            raise InputError("an ALS model trains on CPU instances but training.instance is "
+                             "not set", "set training.instance, e.g. r6i.8xlarge")
+        est = estimate_als(d.users or 0, d.items or 0, d.interactions or 0, m.factors or 64,
+                           m.iterations or 15, t.instance, region, t.purchase)
+        out = est.to_dict()
+        out["runs_per_month"] = t.runs_per_month
+        if t.deadline is not None:
+            out["deadline_hours"] = t.deadline
+            out["meets_deadline"] = est.wall_clock_hours.p90 <= t.deadline
+        return out
+    if spec.model.kind != "transformer":
+        raise InputError(f"no analytic estimator for model.kind '{spec.model.kind}'",
+                         "measure it with `mlscope calibrate -- <training command>`")
+    setup = setup_from_spec(spec)
+    hardware = t.accelerator or t.instance
+    out = {}
+    if hardware:
+        out = estimate_training(setup, hardware, t.count, region, t.purchase).to_dict()
+    if t.deadline is not None or t.budget_usd is not None or not hardware:
+        rec = search(setup, t.deadline, t.budget_usd, regions=[region])
+        out.update({"search": rec.to_dict(), "options": rec.to_dict()["options"],
+                    "best": rec.to_dict()["best"]})
+        if not hardware and rec.best is not None:
+            chosen = estimate_training(setup, rec.best.instance.instance_type, rec.best.count,
+                                       region, rec.best.purchase).to_dict()
+            chosen["count_source"] = "search"
+            out = {**chosen, **out}
+    out["runs_per_month"] = t.runs_per_month
+    return out
+
+
+def training_run_cost(spec: ProjectSpec) -> dict[str, float] | None:
+    """{p10, p50, p90} USD of one training run, or None when the spec cannot be priced."""
+    try:
+        result = estimate_spec(spec)
+    except InputError:
+        return None
+    cost = result.get("cost_usd")
+    return dict(cost) if cost else None

@@ -1,0 +1,60 @@
+"""Training FLOPs of transformers (Kaplan et al. 2020; EleutherAI "Transformer Math 101").
+
+Per token, forward = 2·N + 2·L·s·h (the second term is attention over a context of s); the
+backward pass costs twice the forward, so training = 6·N + 6·L·s·h per token. Recomputing
+activations adds forward work that the hardware does but the model does not need (hardware
+FLOPs): one extra forward for full recomputation (8·N), attention only for selective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlscope.estimate.shapes import ModelShape
+
+RECOMPUTE_FACTOR = {"none": 1.0, "selective": 1.0, "full": 4.0 / 3.0}
+
+
+@dataclass(frozen=True)
+class TrainingFlops:
+    model_flops: float  # what MFU is measured against
+    hardware_flops: float  # including activation recomputation
+    dense_term: float  # 6·N·D
+    attention_term: float  # 6·L·s·h·D
+    tokens: float
+    assumptions: tuple[str, ...]
+
+
+def training_flops(shape: ModelShape, tokens: float, seq_len: int | None = None,
+                   recompute: str = "none", trainable_fraction: float = 1.0) -> TrainingFlops:
+    """FLOPs to train `shape` on `tokens` tokens (all epochs included).
+
+    With LoRA/QLoRA only a small fraction of weights gets gradients: the forward (2N) and the
+    backward through activations (2N) remain, the weight-gradient half (2N) shrinks to the
+    trainable fraction.
+    """
+    n = shape.flops_params
+    per_token = 4.0 * n + 2.0 * n * trainable_fraction
+    notes = []
+    if trainable_fraction < 1.0:
+        notes.append(f"adapter fine-tuning: (4 + 2·{trainable_fraction:.4f})·N FLOPs per token "
+                     "(weight gradients only for trainable parameters)")
+    else:
+        notes.append("6·N·D training FLOPs (forward 2ND + backward 4ND)")
+    if shape.active_params:
+        notes.append(f"MoE: N = active parameters per token ({shape.active_params:.3g})")
+    dense = per_token * tokens
+    attention = 0.0
+    s = seq_len or shape.context
+    if shape.layers and shape.hidden and s:
+        attention = 6.0 * shape.layers * s * shape.hidden * tokens
+        notes.append(f"attention adds 6·L·s·h per token (L={shape.layers}, s={s}, "
+                     f"h={shape.hidden})")
+    else:
+        notes.append("attention term omitted (layers/hidden/context unknown); "
+                     "small below ~8k context")
+    model = dense + attention
+    factor = RECOMPUTE_FACTOR.get(recompute, 1.0)
+    if factor != 1.0:
+        notes.append("full activation recomputation: hardware does 8·N·D (one extra forward)")
+    return TrainingFlops(model, model * factor, dense, attention, tokens, tuple(notes))
