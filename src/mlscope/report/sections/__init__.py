@@ -1,0 +1,69 @@
+"""Each report section is built by one function from the spec; this module runs them all.
+
+A section whose engine is missing, or which fails on this spec, keeps its place in the report
+with a plain notice; the others are unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlscope.errors import MlscopeError
+from mlscope.report.model import EngineUnavailable, Section
+from mlscope.report.sections import architecture, assumptions, costs, estimate, plan
+from mlscope.spec.models import ProjectSpec
+
+# (id, title, lead) of each section, used when its builder cannot even start.
+_PLACEHOLDERS: dict[str, tuple[str, str]] = {
+    "architecture": ("Architecture", "The components the system needs and their AWS services."),
+    "readiness": ("Readiness", "What the chosen MLOps level needs but the project lacks."),
+    "estimate": ("Training estimate", "How long one training run takes and what it costs."),
+    "monthly-cost": ("Monthly cost", "What running the system costs each month."),
+    "budget-risk": ("Budget and overrun risk", "The chance of going over the monthly budget."),
+    "plan": ("Plan", "Short, time-boxed experiments and features, each ending with a demo."),
+}
+
+
+def _guarded(section_id: str, builder: Callable[[], Section]) -> Section:
+    try:
+        return builder()
+    except EngineUnavailable as exc:
+        return _placeholder(section_id).unavailable(str(exc))
+    except MlscopeError as exc:
+        return _placeholder(section_id).unavailable(
+            f"could not be computed for this spec: {exc.one_line()}", "no-input")
+    except NotImplementedError as exc:
+        return _placeholder(section_id).unavailable(f"not available yet: {exc}")
+    except Exception as exc:  # one engine's bug must not hide the other sections
+        return _placeholder(section_id).unavailable(
+            f"failed: {type(exc).__name__}: {exc} (please report this bug)", "failed")
+
+
+def _placeholder(section_id: str) -> Section:
+    title, lead = _PLACEHOLDERS[section_id]
+    return Section(section_id, title, lead)
+
+
+def build_sections(spec: ProjectSpec) -> list[Section]:
+    cost_data: dict[str, Any] = {}
+
+    def monthly() -> Section:
+        cost_data.update(costs.cost_report(spec))
+        return costs.build_monthly(spec, cost_data)
+
+    def risk() -> Section:
+        if not cost_data:
+            cost_data.update(costs.cost_report(spec))
+        return costs.build_risk(spec, cost_data)
+
+    built = [
+        _guarded("architecture", lambda: architecture.build_diagram(spec)),
+        _guarded("readiness", lambda: architecture.build_readiness(spec)),
+        _guarded("estimate", lambda: estimate.build(spec)),
+        _guarded("monthly-cost", monthly),
+        _guarded("budget-risk", risk),
+        _guarded("plan", lambda: plan.build(spec)),
+    ]
+    built.append(assumptions.build(built))
+    return built
