@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from mlscope.release.deploy.aws import AwsClients, AwsSettings, make_clients
 from mlscope.serving.synthetic import write_random_artifact
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +27,46 @@ def _release_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def artifacts(tmp_path: Path) -> dict[str, Path]:
     return {v: write_random_artifact(tmp_path / f"v{v}", v, seed=int(v)) for v in ("1", "2")}
+
+
+@pytest.fixture
+def registered(artifacts: dict[str, Path]) -> str:
+    """Model `rec` with versions 1 and 2 in the (per-test) MLflow registry; returns its name."""
+    from mlscope.release.registry import Registry
+
+    registry = Registry()
+    for version in ("1", "2"):
+        run_id = registry.log_run(artifacts[version], run_name=f"v{version}")
+        assert registry.register("rec", run_id, author="trainer@example.com") == int(version)
+    return "rec"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def settings(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsSettings:
+    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(var, value)
+    httpx.post(f"{moto_url}/moto-api/reset", timeout=10)
+    return AwsSettings(region=REGION, bucket="models", role_arn=f"arn:aws:iam::{ACCOUNT}:role/sm",
+                       image_uri=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/rec:1",
+                       endpoint_url=moto_url, poll_s=0.05, wait_timeout_s=10)
+
+
+@pytest.fixture
+def clients(settings: AwsSettings) -> AwsClients:
+    c = make_clients(settings)
+    c.s3.create_bucket(Bucket="models")
+    return c

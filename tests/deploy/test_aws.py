@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import gzip
 import io
-import socket
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -32,40 +29,9 @@ from mlscope.release.deploy.aws import (
     shift_traffic,
 )
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"  # as in conftest.py
 ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/rec-prod"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def settings(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsSettings:
-    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(var, value)
-    httpx.post(f"{moto_url}/moto-api/reset", timeout=10)
-    return AwsSettings(region=REGION, bucket="models", role_arn=f"arn:aws:iam::{ACCOUNT}:role/sm",
-                       image_uri=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/rec:1",
-                       endpoint_url=moto_url, poll_s=0.05, wait_timeout_s=10)
-
-
-@pytest.fixture
-def clients(settings: AwsSettings) -> AwsClients:
-    c = make_clients(settings)
-    c.s3.create_bucket(Bucket="models")
-    return c
 
 
 class UpdateEndpointStubber(Stubber):
