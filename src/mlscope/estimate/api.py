@@ -37,8 +37,8 @@ def measure_dataset_tokens(path: str, bytes_per_token: float | None = None) -> d
     kwargs: dict[str, Any] = {}
     if bytes_per_token:
         kwargs["bytes_per_token"] = bytes_per_token
-    m = measure_tokens(path, **kwargs)
-    return {k: getattr(m, k) for k in m.__dataclass_fields__}
+    result: dict[str, Any] = measure_tokens(path, **kwargs).to_dict()
+    return result
 
 
 def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
