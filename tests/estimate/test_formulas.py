@@ -100,3 +100,11 @@ def test_qlora_fits_70b_on_one_80gb_gpu() -> None:
     assert plan.fits
     full = plan_memory(zoo_model("llama-2-70b"), 80, 1, "bf16", 0, 1, 512, recompute="full")
     assert not full.fits
+
+
+def test_frozen_weight_bits_order_memory() -> None:
+    shape = zoo_model("llama-2-13b")
+    gb = {mode: plan_memory(shape, 80, 1, "bf16", 0, 1, 512, "full", finetune=mode)
+          .breakdown_gb["weights"] for mode in ("lora", "lora-8bit", "qlora")}
+    assert gb["lora"] > gb["lora-8bit"] > gb["qlora"]
+    assert gb["qlora"] == pytest.approx(13e9 * 0.5 / GIB, rel=0.05)

@@ -111,8 +111,9 @@ def render_estimate(result: dict[str, Any]) -> None:
 @click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
               show_default=True)
 @click.option("--no-flash-attention", is_flag=True)
-@click.option("--finetune", type=click.Choice(["none", "full", "lora", "qlora"]), default="none",
-              show_default=True)
+@click.option("--finetune", type=click.Choice(["none", "full", "lora", "lora-8bit", "qlora"]),
+              default="none", show_default=True,
+              help="LoRA adapters over 16-bit (lora), 8-bit or 4-bit (qlora) frozen weights.")
 @click.option("--lora-rank", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--deadline", type=DURATION, help="Find the cheapest setup meeting it (e.g. 14d).")
 @click.option("--budget", type=QUANTITY, help="Budget in USD for the config search.")

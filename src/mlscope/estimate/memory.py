@@ -78,7 +78,7 @@ def plan_memory(shape: ModelShape, capacity_gb: float, count: int | None, precis
                 lora_rank: int = 16) -> MemoryPlan:
     """Memory per accelerator at `count` (or at the smallest count that fits)."""
     notes: list[str] = []
-    if finetune in ("lora", "qlora"):
+    if finetune in FROZEN_BYTES:
         trainable = lora_trainable_params(shape, lora_rank)
         frozen_bytes = shape.params * FROZEN_BYTES[finetune]
         notes.append(f"{finetune}: {trainable:.3g} trainable params (rank {lora_rank}); frozen "

@@ -10,7 +10,13 @@ from mlscope.catalog import Accelerator, Instance, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.errors import ConflictError, InputError
 from mlscope.estimate.flops import TrainingFlops, training_flops
-from mlscope.estimate.memory import MemoryPlan, lora_trainable_params, plan_memory, require_fit
+from mlscope.estimate.memory import (
+    FROZEN_BYTES,
+    MemoryPlan,
+    lora_trainable_params,
+    plan_memory,
+    require_fit,
+)
 from mlscope.estimate.pricing import ASSUMPTIONS, PURCHASE_OPTIONS, hourly_price
 from mlscope.estimate.ranges import Range
 from mlscope.estimate.shapes import ModelShape
@@ -20,6 +26,9 @@ from mlscope.estimate.utilization import default_model
 POWER_SHARE = Range.from_p10_p90(0.55, 0.90)
 PUE = 1.15
 DEFAULT_SEQ_LEN = 2048
+# full: every weight trains; lora: adapters over 16-bit frozen weights; lora-8bit and qlora:
+# over 8-bit and 4-bit frozen weights.
+FINETUNE_MODES = ("none", "full", "lora", "lora-8bit", "qlora")
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,9 @@ class TrainingSetup:
         if not self.tokens or self.tokens <= 0:
             raise InputError(f"tokens must be positive (got {self.tokens:g})",
                              "pass --tokens 2e12, or --dataset PATH to measure it")
-        if self.finetune not in ("none", "full", "lora", "qlora"):
+        if self.finetune not in FINETUNE_MODES:
             raise InputError(f"unknown fine-tuning mode '{self.finetune}'",
-                             "use one of none, full, lora, qlora")
+                             f"use one of {', '.join(FINETUNE_MODES)}")
         if self.finetune == "qlora" and self.precision == "fp32":
             raise ConflictError("QLoRA trains adapters over 4-bit weights, not in fp32",
                                 "drop --precision fp32 or use --finetune lora")
@@ -54,7 +63,7 @@ class TrainingSetup:
 
     @property
     def trainable_fraction(self) -> float:
-        if self.finetune in ("lora", "qlora"):
+        if self.finetune in FROZEN_BYTES:
             return min(1.0, lora_trainable_params(self.shape, self.lora_rank) / self.shape.params)
         return 1.0
 

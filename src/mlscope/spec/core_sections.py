@@ -50,7 +50,7 @@ class ModelSection(SpecModel):
     context: int | None = Field(None, gt=0)
     factors: int | None = Field(None, gt=0, description="ALS: latent factors.")
     iterations: int | None = Field(None, gt=0, description="ALS: sweeps over the data.")
-    finetune: Literal["none", "full", "lora", "qlora"] = "none"
+    finetune: Literal["none", "full", "lora", "lora-8bit", "qlora"] = "none"
     lora_rank: int = Field(16, gt=0)
 
 
