@@ -183,3 +183,17 @@ def test_request_logs_are_json_without_bodies(client: TestClient,
     assert line["route"] == "/recommend" and line["status"] == 200
     assert line["fallback"] == "unknown_user" and line["model_version"] == "1"
     assert "secret-item" not in json.dumps(line)
+
+
+def test_sagemaker_contract_routes(client: TestClient) -> None:
+    assert client.get("/ping").status_code == 200
+    res = client.post("/invocations", json={"user_id": "u2", "k": 2})
+    assert res.status_code == 200 and len(res.json()["items"]) == 2
+    assert client.post("/invocations", json={"user_id": ""}).status_code == 422
+
+
+def test_request_ids_are_echoed_or_made_up(client: TestClient) -> None:
+    given = client.get("/healthz", headers={"x-request-id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    unsafe = client.get("/healthz", headers={"x-request-id": "bad id\twith tab"})
+    assert len(unsafe.headers["x-request-id"]) == 32 and " " not in unsafe.headers["x-request-id"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,7 +28,10 @@ from mlscope.serving.source import ModelRef, ModelSource
 
 log = logging.getLogger("mlscope.serving")
 
-ROUTES = {"/recommend", "/healthz", "/readyz", "/metrics", "/version", "/admin/reload"}
+# /ping and /invocations are SageMaker's container contract, so the same app runs in an endpoint.
+ROUTES = {"/recommend", "/healthz", "/readyz", "/metrics", "/version", "/admin/reload", "/ping",
+          "/invocations"}
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 
@@ -43,11 +48,14 @@ class ObservabilityMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        request_id = _request_id(scope)
 
         async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -63,10 +71,19 @@ class ObservabilityMiddleware:
             self.metrics.requests.labels(route, scope.get("method", ""), str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
             state = scope.get("state") or {}
-            log_request(method=scope.get("method"), route=route, status=status,
+            log_request(request_id=request_id, method=scope.get("method"), route=route,
+                        status=status,
                         latency_ms=round(elapsed * 1000, 3),
                         model_version=state.get("model_version"),
                         fallback=state.get("fallback_reason"))
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain token (it ends up in logs), else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id" and REQUEST_ID.fullmatch(value):
+            return value.decode()
+    return uuid.uuid4().hex
 
 
 def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float = 0.0,
@@ -108,6 +125,7 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
                             headers=getattr(exc, "headers", None))
 
     @app.post("/recommend", response_model=RecommendResponse)
+    @app.post("/invocations", response_model=RecommendResponse, include_in_schema=False)
     async def recommend(body: RecommendRequest, request: Request) -> Any:
         model = holder.current  # read once: a swap during this request does not affect it
         if model is None:
@@ -139,6 +157,7 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
         return {"status": "ok"}
 
     @app.get("/readyz")
+    @app.get("/ping", include_in_schema=False)
     async def readyz() -> Response:
         model = holder.current
         if model is None:
