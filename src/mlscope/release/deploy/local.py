@@ -62,11 +62,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _is_our_server(pid: int, pointer: Path) -> bool:
     """True when `pid` is alive and is the server process we started for this pointer
     (guards against signalling an unrelated process that reused a stale pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return SERVER_MODULE.encode() in cmdline and str(pointer).encode() in cmdline
+    proc = Path(f"/proc/{pid}/cmdline")
+    if Path("/proc/self").exists():
+        try:
+            args = proc.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return False
+    else:  # macOS and other systems without /proc
+        done = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True,
+                              text=True, check=False)
+        args = done.stdout.split()
+    return SERVER_MODULE in args and str(pointer) in args
 
 
 def running_server(env: str) -> LocalServer | None:
