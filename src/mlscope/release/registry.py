@@ -7,6 +7,7 @@ tags. mlflow is imported lazily so the rest of mlscope works without the `mlflow
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,12 @@ AUTHOR_TAG = "mlscope.author"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
+TRACKING_ENV = "MLSCOPE_TRACKING_URI"
+
+
 def default_tracking_uri() -> str:
-    return f"sqlite:///{state_dir() / 'mlflow.db'}"
+    """MLSCOPE_TRACKING_URI if set, else SQLite in the state directory."""
+    return os.environ.get(TRACKING_ENV, "").strip() or f"sqlite:///{state_dir() / 'mlflow.db'}"
 
 
 def validate_model_name(name: str) -> str:
@@ -125,6 +130,20 @@ class Registry:
         client.set_terminated(run_id)
         return run_id
 
+    def log_dataset(self, run_id: str, version: dict[str, Any]) -> None:
+        """Record the training data's version (hash, size, rows) as the run's dataset input."""
+        import json
+
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        dataset = Dataset(name=str(version.get("name", "training-data")),
+                          digest=str(version["sha256"])[:36], source_type="local",
+                          source=json.dumps({"uri": version.get("source", "")}),
+                          profile=json.dumps({k: version[k] for k in ("bytes", "rows")
+                                              if k in version}))
+        self.client.log_inputs(run_id, datasets=[DatasetInput(
+            dataset, tags=[InputTag("mlflow.data.context", "training")])])
+
     # -- versions -----------------------------------------------------------------------
     def register(self, model: str, run_id: str, author: str,
                  tags: dict[str, str] | None = None) -> int:
@@ -136,15 +155,12 @@ class Registry:
         except Exception as exc:
             raise InputError(f"no MLflow run {run_id!r} in {self.tracking_uri}",
                              "pass the run id printed by `mlscope release train`") from exc
-        if not self._has_model(model):
+        if model not in self.models():
             client.create_registered_model(model)
         all_tags = {**(tags or {}), AUTHOR_TAG: author}
         mv = client.create_model_version(model, source=f"{run.info.artifact_uri}/{ARTIFACT_PATH}",
                                          run_id=run_id, tags=all_tags)
         return int(mv.version)
-
-    def _has_model(self, model: str) -> bool:
-        return model in self.models()
 
     def models(self) -> list[str]:
         return sorted(str(m.name) for m in self.client.search_registered_models())
@@ -156,10 +172,11 @@ class Registry:
             raise UnknownNameError("registered model", model, known)
 
     def version(self, model: str, version: int) -> VersionInfo:
-        self._require_model(model)
+        validate_model_name(model)
         try:
             mv = self.client.get_model_version(model, str(version))
         except Exception as exc:
+            self._require_model(model)  # an unknown model gets "did you mean"
             versions = [v.version for v in self.versions(model)]
             raise InputError(f"{model} has no version {version}",
                              f"known versions: {versions or 'none'}") from exc
@@ -168,7 +185,12 @@ class Registry:
     def versions(self, model: str) -> list[VersionInfo]:
         self._require_model(model)
         found = self.client.search_model_versions(f"name='{model}'")
-        return sorted((self._info(mv) for mv in found), key=lambda v: v.version)
+        infos = sorted((self._info(mv) for mv in found), key=lambda v: v.version)
+        # Searches do not fill in aliases; the registered model knows them all.
+        aliases = dict(getattr(self.client.get_registered_model(model), "aliases", {}) or {})
+        for info in infos:
+            info.aliases = sorted(a for a, v in aliases.items() if int(v) == info.version)
+        return infos
 
     def _info(self, mv: Any) -> VersionInfo:
         metrics: dict[str, float] = {}
@@ -191,8 +213,7 @@ class Registry:
     def alias_version(self, model: str, alias: str) -> int | None:
         """The version holding `alias` (an environment), or None."""
         validate_alias(alias)
-        if not self._has_model(model):
-            return None
+        validate_model_name(model)
         try:
             return int(self.client.get_model_version_by_alias(model, alias).version)
         except Exception:

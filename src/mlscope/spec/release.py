@@ -1,16 +1,127 @@
-"""Spec sections `release` and `serving` (owned by the release engine)."""
+"""Spec sections `release` and `serving` (owned by the release engine).
+
+```yaml
+release:
+  model_name: retail-recs
+  environments: [dev, qa, prod]
+  gates:
+    qa:
+      metrics: {ndcg_at_10: {min: 0.10}, rmse: {max: 1.10}}
+      beat_champion: {metric: ndcg_at_10, confidence: 0.95}
+      simulation: {max_error_rate: 0.0, p99_latency_ms: 50}
+    prod:
+      requires: qa
+      approvals: 2
+```
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator, model_validator
 
 from mlscope.spec.base import SpecModel
 
+_ENV = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV.fullmatch(value) or re.fullmatch(r"[vV][0-9]+", value):
+        raise ValueError(f"'{value}' is not an environment name (use e.g. dev, qa, prod)")
+    return value
+
+
+class MetricThreshold(SpecModel):
+    """Bounds on a metric the training run logged (`min` for higher-is-better metrics)."""
+
+    min: float | None = Field(None, description="The metric must be at least this.")
+    max: float | None = Field(None, description="The metric must be at most this.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is larger than `max`")
+        return self
+
+
+class ChampionGate(SpecModel):
+    """The candidate must beat the current holder by a paired bootstrap confidence interval."""
+
+    metric: str = Field("ndcg_at_10",
+                        description="Per-request metric: ndcg_at_10 or precision_at_10.")
+    min_improvement: float = Field(
+        0.0, description="The CI's lower bound of (candidate - champion) must exceed this.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Two-sided confidence level.")
+    resamples: int = Field(2000, ge=200, le=100_000)
+    seed: int = 0
+    against: str | None = Field(
+        None, description="Environment whose holder is the champion (default: the target).")
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in ("ndcg_at_10", "precision_at_10"):
+            raise ValueError(f"'{value}' is not a per-request metric (ndcg_at_10, precision_at_10)")
+        return value
+
+
+class SimulationGate(SpecModel):
+    """Replay a held-out request set against the candidate: error rate and latency budget."""
+
+    requests_file: str | None = Field(
+        None, description="JSON lines of {user_id, relevant, exclude}; default: the set saved "
+                          "with the candidate at training time. Relative to the spec file.")
+    max_requests: int | None = Field(1000, ge=1, description="Replay at most this many.")
+    k: int = Field(10, ge=1, le=1000)
+    max_error_rate: float = Field(0.0, ge=0.0, le=1.0)
+    max_fallback_rate: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="Share of requests the model cannot answer (unknown user).")
+    p99_latency_ms: float = Field(50.0, gt=0)
+
+
+class EnvironmentGates(SpecModel):
+    requires: str | None = Field(
+        None, description="The version must currently hold this environment (e.g. qa before prod).")
+    metrics: dict[str, MetricThreshold] = Field(default_factory=dict)
+    beat_champion: ChampionGate | None = None
+    simulation: SimulationGate | None = None
+    approvals: int = Field(0, ge=0, le=20, description="Approvals needed from people other "
+                                                       "than the version's author.")
+
 
 class ReleaseSection(SpecModel):
-    model_name: str | None = None
-    gates: dict[str, object] = Field(default_factory=dict)
+    model_name: str | None = Field(None, description="Registered model name in the registry.")
+    tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; default: SQLite in the state dir (.mlscope/).")
+    environments: list[str] = Field(default_factory=lambda: ["dev", "qa", "prod"])
+    gates: dict[str, EnvironmentGates] = Field(default_factory=dict)
+
+    @field_validator("environments")
+    @classmethod
+    def _envs(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("environments repeat a name")
+        return [_env_name(v) for v in value]
+
+    @model_validator(mode="after")
+    def _gates_name_environments(self) -> ReleaseSection:
+        for env, gate in self.gates.items():
+            if env not in self.environments:
+                raise ValueError(f"gates for unknown environment '{env}' "
+                                 f"(environments: {', '.join(self.environments)})")
+            if gate.requires is not None and gate.requires not in self.environments:
+                raise ValueError(f"gates.{env}.requires names unknown environment "
+                                 f"'{gate.requires}'")
+        return self
 
 
 class ServingSection(SpecModel):
     mode: str = "online"
+    alias: str = Field("prod", description="The environment (alias) whose version is served.")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    top_k: int = Field(10, ge=1, le=1000)
