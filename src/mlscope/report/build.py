@@ -79,9 +79,14 @@ def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = Fals
     report = build_report(spec, str(spec_path))
     html_path = out / REPORT_FILE
     html_path.write_text(render_html(report), encoding="utf-8")
+    for section in report.sections:
+        for name, content in section.attachments.items():
+            (out / name).write_text(content, encoding="utf-8")
     pdf_path = None
     if pdf:
         from mlscope.report.browser import print_pdf
 
         pdf_path = print_pdf(html_path, out / PDF_FILE)
-    return WrittenReport(report, html_path, pdf_path, html_path.stat().st_size)
+    names = [REPORT_FILE, *(n for s in report.sections for n in s.attachments)]
+    size = sum((out / n).stat().st_size for n in names)
+    return WrittenReport(report, html_path, pdf_path, size)

@@ -235,7 +235,7 @@ def overrun_histogram(draws: Sequence[float], budget: float, *, x_label: str,
     dx = -6 if anchor == "end" else 6
     out.append(svg.text(x + dx, box.top + 14, f"budget {svg.money(budget)}", fill=svg.PURPLE,
                         font_weight="bold", text_anchor=anchor))
-    out.append(svg.text(x + dx, box.top + 30, f"{p_over:.0%} of months go over",
+    out.append(svg.text(x + dx, box.top + 30, f"{svg.chance(p_over)} of months go over",
                         fill=svg.RED, text_anchor=anchor))
     out.append(svg.legend(box.left, 24, [(svg.SKY, "within budget"), (svg.RED, "over budget")]))
     return svg.document(W, h, "Distribution of monthly cost against the budget", out, "overrun")

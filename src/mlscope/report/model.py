@@ -26,6 +26,7 @@ class Table:
 class Figure:
     svg: str
     caption: str
+    link: str | None = None  # a file beside the report with the full-size drawing
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Section:
     sources: list[str] = field(default_factory=list)
     lists: list[tuple[str, list[str]]] = field(default_factory=list)  # (heading, items)
     data: dict[str, Any] = field(default_factory=dict)  # machine-readable, for --json
+    attachments: dict[str, str] = field(default_factory=dict)  # file name -> text, beside it
 
     def unavailable(self, why: str, status: Status = "unavailable") -> Section:
         self.status = status

@@ -210,5 +210,14 @@ def hours(v: float) -> str:
     return f"{v * 60:,.0f} min"
 
 
+def chance(p: float) -> str:
+    """A probability for people: never '0%' for a small but real chance."""
+    if 0 < p < 0.01:
+        return "under 1%"
+    if 0.99 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
 def percent(v: float) -> str:
     return f"{v * 100:.0f}%"

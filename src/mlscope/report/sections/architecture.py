@@ -8,6 +8,7 @@ from typing import Any
 from mlscope.report.model import Figure, FindingView, Section, engine_function
 from mlscope.spec.models import ProjectSpec
 
+DIAGRAM_FILE = "architecture.svg"
 _LEVELS = {"error": "error", "critical": "error", "warning": "warning", "warn": "warning"}
 
 
@@ -30,8 +31,9 @@ def build_diagram(spec: ProjectSpec) -> Section:
     drawing = safe_svg(str(render(graph, "svg")))
     if not drawing:
         return sec.unavailable("the architecture engine returned no SVG drawing", "failed")
-    sec.figures.append(Figure(drawing, "Boxes are components; arrows show how data and models "
-                                       "flow between them."))
+    sec.attachments[DIAGRAM_FILE] = drawing
+    sec.figures.append(Figure(drawing, "Boxes are components, grouped by stage; arrows show how "
+                                       "data and models flow between them.", link=DIAGRAM_FILE))
     sec.data = {"svg_bytes": len(drawing)}
     return sec
 

@@ -1,29 +1,161 @@
-"""Sections: monthly cost by environment (with and without schedules) and the overrun risk."""
+"""Sections: monthly cost by environment (with and without schedules) and the overrun risk.
+
+Figures come from the cost engine's `estimate_costs`. The overrun histogram needs the Monte
+Carlo draws, which that function summarises as quantiles; they are re-drawn here with the
+engine's own cost lines and seed, and used only if they reproduce the engine's quantiles.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlscope.report.model import Section, engine_function
+import numpy as np
+
+from mlscope.report import charts, svg
+from mlscope.report.model import Figure, Section, Table, engine_function
 from mlscope.spec.models import ProjectSpec
+
+MONTHS = 12  # the budget horizon the report looks at
+SEED = 0
 
 
 def cost_report(spec: ProjectSpec) -> dict[str, Any]:
-    run_rate = engine_function("mlscope.costs", "monthly_costs", "cost engine")
-    result: dict[str, Any] = run_rate(spec)
+    estimate_costs = engine_function("mlscope.costs.runrate", "estimate_costs", "cost engine")
+    result: dict[str, Any] = estimate_costs(spec, months=MONTHS, seed=SEED)
     return result
+
+
+def _range(row: dict[str, float]) -> str:
+    return f"{svg.money(row['p50'])} (P10 {svg.money(row['p10'])} – P90 {svg.money(row['p90'])})"
+
+
+def _point(row: dict[str, float]) -> float:
+    """The cost at typical usage (the engine's point estimate; named expected_usd earlier)."""
+    return float(row["point_usd"] if "point_usd" in row else row["expected_usd"])
+
+
+def _spread(row: dict[str, float]) -> str:
+    return f"{svg.money(row['p10'])} – {svg.money(row['p90'])}"
+
+
+def monthly_line(costs: dict[str, Any]) -> str:
+    """'$494 a month at typical usage (P10-P90 $416 - $707) with schedules; $747 always on'."""
+    first = costs["total"]["monthly"][0]
+    line = (f"{svg.money(_point(first))} a month at typical usage (P10–P90 "
+            f"{_spread(first)})")
+    if first["savings_usd"] > 0:
+        line += f" with schedules; {svg.money(first['always_on_usd'])} if always on"
+    return line
 
 
 def build_monthly(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
     sec = Section("monthly-cost", "Monthly cost",
                   "What running the system costs each month in each environment, and what "
-                  "off-hours schedules save.")
-    sec.data = costs
+                  "switching things off out of hours saves.")
+    month = costs["months"][0]
+    first = costs["total"]["monthly"][0]
+    horizon = costs["total"]["horizon"]
+    saved = first["savings_usd"]
+    share = saved / first["always_on_usd"] if first["always_on_usd"] else 0.0
+    sec.facts = [
+        ("Monthly cost", monthly_line(costs)),
+        (f"Schedules save ({month})", f"{svg.money(saved)} ({share:.0%} of always-on)"),
+        (f"Next {len(costs['months'])} months", _range(horizon)),
+    ]
+    envs = costs["environments"]
+    names = [e["name"] for e in envs]
+    always = [e["monthly"][0]["always_on_usd"] for e in envs]
+    scheduled = [_point(e["monthly"][0]) for e in envs]
+    chart = charts.grouped_bars(
+        names, [("always on (no schedule)", svg.GREY, always),
+                ("with the schedules in the spec", svg.GREEN, scheduled)],
+        y_label="USD per month", title=f"Monthly cost by environment, {month}")
+    sec.figures.append(Figure(chart, f"Cost of {month} in each environment at typical usage; "
+                                     "the gap between a pair of bars is what its schedule "
+                                     "saves. The table gives each resource's range."))
+    rows = []
+    for e in envs:
+        for r in e["resources"]:
+            m = r["monthly"][0]
+            rows.append([e["name"], r["name"], r["kind"], svg.money(_point(m)),
+                         svg.money(m["always_on_usd"]),
+                         svg.money(m["savings_usd"]) if m["savings_usd"] > 0 else "",
+                         _spread(m)])
+    sec.tables.append(Table(["Environment", "Resource", "Kind", "Typical, with schedules",
+                             "Always on", "Saved", "Range (P10–P90)"], rows,
+                            f"Cost by resource, {month}", numeric=(3, 4, 5, 6)))
+    sec.assumptions = [str(a) for a in costs.get("assumptions") or []]
+    sec.sources = sorted({f"{p['source']} ({p['date']})" for p in costs.get("prices") or []})
+    sec.data = {"months": costs["months"], "total": costs["total"],
+                "environments": [{"name": e["name"], "monthly": e["monthly"]} for e in envs]}
     return sec
+
+
+def risk_line(budget: dict[str, Any]) -> str:
+    worst = max(budget["overrun_probability_by_month"])
+    return (f"{svg.chance(worst)} chance of going over the {svg.money(budget['monthly_usd'])} "
+            f"monthly budget in the riskiest month ({budget['worst_month']}); "
+            f"{svg.chance(budget['any_month_overrun_probability'])} that at least one of the "
+            f"next {len(budget['overrun_probability_by_month'])} months does")
 
 
 def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
     sec = Section("budget-risk", "Budget and overrun risk",
-                  "The monthly budget, the range of likely costs, and the chance of going over.")
-    sec.data = costs
+                  "The monthly budget, the range of likely monthly costs, and the chance of "
+                  "going over.")
+    budget = costs.get("budget")
+    if not budget:
+        return sec.unavailable("the spec has no monthly budget (`budget: monthly_usd:`), so "
+                               "there is nothing to measure an overrun against", "no-input")
+    worst = int(budget["worst_month_index"])
+    row = costs["total"]["monthly"][worst]
+    sec.facts = [("Overrun risk", risk_line(budget)),
+                 ("Monthly budget", svg.money(budget["monthly_usd"])),
+                 (f"Cost in {budget['worst_month']}", _range(row))]
+    draws = _worst_month_draws(spec, costs, worst)
+    label = f"Total cost of {budget['worst_month']}, USD"
+    if draws is not None:
+        chart = charts.overrun_histogram(list(draws), budget["monthly_usd"], x_label=label)
+        caption = (f"{len(draws):,} simulated versions of {budget['worst_month']}, the month "
+                   "most likely to go over; red bars are months over budget.")
+    else:
+        chart = charts.quantile_cdf([(0.1, row["p10"]), (0.5, row["p50"]), (0.9, row["p90"])],
+                                    budget["monthly_usd"], x_label=label)
+        caption = "P10, P50 and P90 of the month most likely to go over, joined."
+    sec.figures.append(Figure(chart, caption))
+    drivers = budget.get("drivers") or []
+    if drivers:
+        sec.tables.append(Table(
+            ["Cost line", "Uncertain inputs", "Share of the uncertainty",
+             "Overrun chance when it runs high / low"],
+            [[d["line"], ", ".join(d["inputs"]), f"{d['share_of_variance']:.0%}",
+              _pair(d.get("overrun_probability_if_high"), d.get("overrun_probability_if_low"))]
+             for d in drivers], "What drives the risk"))
+    sec.data = {"budget": budget}
     return sec
+
+
+def _pair(high: float | None, low: float | None) -> str:
+    if high is None or low is None:
+        return "n/a"
+    return f"{high:.0%} / {low:.0%}"
+
+
+def _worst_month_draws(spec: ProjectSpec, costs: dict[str, Any], month: int) -> np.ndarray | None:
+    """The engine's Monte Carlo draws of one month, or None if they cannot be reproduced."""
+    try:
+        from mlscope.costs.lines import build_lines
+        from mlscope.costs.schedules import month_sequence
+
+        first = costs["months"][0]
+        seq = month_sequence(int(first[:4]), int(first[5:7]), len(costs["months"]))
+        rng = np.random.default_rng(costs["monte_carlo"]["seed"])
+        n = int(costs["monte_carlo"]["draws"])
+        totals = np.sum([line.sample(rng, n) for line in build_lines(spec, seq)], axis=0)
+    except (ImportError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+    mine = np.percentile(totals[:, month], [10, 50, 90])
+    theirs = [costs["total"]["monthly"][month][k] for k in ("p10", "p50", "p90")]
+    if not np.allclose(mine, theirs, rtol=1e-3, atol=0.02):
+        return None
+    return np.asarray(totals[:, month])

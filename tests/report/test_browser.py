@@ -1,0 +1,59 @@
+"""The report in a real browser: headless Chromium loads it, we check what it laid out.
+
+Screenshots are kept under test-artifacts/report/ (gitignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlscope.report.browser import check_page, print_pdf
+from mlscope.report.build import write_report
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "report"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("chromium") is None,
+                       reason="Debian's chromium is not installed (make system-deps)"),
+]
+
+
+@pytest.mark.parametrize("example", ["recommender", "llm-pretrain"])
+def test_report_renders_in_chromium(example: str, tmp_path: Path) -> None:
+    written = write_report(REPO / "examples" / example / "mlscope.yaml", tmp_path)
+    shot = ARTIFACTS / f"{example}.png"
+    page = check_page(written.html_path, screenshot=shot)
+    assert page.console == [] and page.errors == []
+    sections = {s["id"]: s for s in page.sections}
+    expected = ["summary"] + [s.id for s in written.report.sections]
+    assert list(sections) == expected
+    assert all(s["heading"] for s in page.sections)
+    # Every chart the report drew was laid out by the browser with a real size and marks.
+    drawn = sum(len(s.figures) for s in written.report.sections)
+    assert drawn >= 2 and len(page.charts) == drawn
+    for chart in page.charts:
+        assert chart["width"] > 300 and chart["height"] > 100 and chart["marks"] > 10, chart
+    assert page.screenshot is not None and page.screenshot.stat().st_size > 20_000
+    shutil.copytree(tmp_path, ARTIFACTS / example, dirs_exist_ok=True)
+
+
+def test_console_errors_are_caught(tmp_path: Path) -> None:
+    page = tmp_path / "bad.html"
+    page.write_text("<html><head></head><body><section class='report-section' id='x'><h2>x</h2>"
+                    "</section><script>console.error('boom'); missingFunction();</script>"
+                    "</body></html>")
+    seen = check_page(page)
+    assert any("boom" in e for e in seen.errors)
+    assert any("missingFunction" in m for m in seen.console)
+
+
+def test_pdf_is_printed(tmp_path: Path) -> None:
+    written = write_report(REPO / "examples" / "llm-pretrain" / "mlscope.yaml", tmp_path)
+    pdf = print_pdf(written.html_path, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 10_000
