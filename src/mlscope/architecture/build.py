@@ -1,0 +1,24 @@
+"""From a spec to its architecture graph: the blueprint at the MLOps level, then the overrides."""
+
+from __future__ import annotations
+
+from mlscope.architecture.blueprints import load_blueprint
+from mlscope.architecture.graph import ArchitectureGraph
+from mlscope.architecture.overrides import Locator, apply_overrides
+from mlscope.architecture.readiness import Finding, check_graph
+from mlscope.spec.models import ProjectSpec
+
+
+def build_architecture(spec: ProjectSpec, locate: Locator | None = None) -> ArchitectureGraph:
+    """The blueprint for spec.project.use_case at spec.project.mlops_level, overrides applied.
+
+    `locate` maps a spec location to "file:line:col" so problems point into the user's file.
+    """
+    graph = load_blueprint(spec.project.use_case).at_level(spec.project.mlops_level)
+    return apply_overrides(graph, spec.architecture, locate)
+
+
+def readiness(spec: ProjectSpec, locate: Locator | None = None) -> list[Finding]:
+    """What the spec's MLOps level needs but its architecture lacks, most severe first."""
+    graph = build_architecture(spec, locate)
+    return check_graph(graph, [e.name for e in spec.environments])

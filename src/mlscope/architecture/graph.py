@@ -1,0 +1,104 @@
+"""The architecture graph: components grouped by lifecycle phase, and labelled flows between them.
+
+One model feeds every renderer; `context_view()` derives the sponsor-level view from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mlscope.architecture.catalog import get_component_catalog
+
+
+@dataclass
+class Component:
+    id: str
+    kind: str
+    label: str
+    phase: str
+    aws: str  # the AWS service drawn on diagrams
+    oss: str  # the open-source alternative drawn on diagrams
+    origin: str = "blueprint"  # "blueprint" or "spec" (added by the user)
+
+
+@dataclass(frozen=True)
+class Flow:
+    source: str
+    target: str
+    label: str = ""
+    loop: bool = False  # goes back upstream (feedback, a reply): the only flows allowed in cycles
+
+
+@dataclass
+class ArchitectureGraph:
+    use_case: str
+    level: int
+    title: str
+    components: dict[str, Component] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
+    phase_titles: dict[str, str] = field(default_factory=dict)
+    clustered: bool = True  # draw a box per lifecycle phase (off in the context view)
+
+    @property
+    def heading(self) -> str:
+        return f"{self.title} — MLOps level {self.level}"
+
+    def kinds(self) -> set[str]:
+        return {c.kind for c in self.components.values()}
+
+    def phase_title(self, phase: str) -> str:
+        return self.phase_titles.get(phase) or get_component_catalog().phases[phase].title
+
+    def by_phase(self) -> list[tuple[str, list[Component]]]:
+        """Phases in lifecycle order, each with its components in declaration order."""
+        groups: list[tuple[str, list[Component]]] = []
+        for phase in get_component_catalog().phase_order():
+            members = [c for c in self.components.values() if c.phase == phase]
+            if members:
+                groups.append((phase, members))
+        return groups
+
+    def flows_of(self, component_id: str) -> list[Flow]:
+        return [f for f in self.flows if component_id in (f.source, f.target)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "use_case": self.use_case, "level": self.level, "title": self.title,
+            "phases": [{"id": p, "title": self.phase_title(p), "components": [c.id for c in cs]}
+                       for p, cs in self.by_phase()],
+            "components": [asdict(c) for c in self.components.values()],
+            "flows": [{"from": f.source, "to": f.target, "label": f.label, "loop": f.loop}
+                      for f in self.flows],
+        }
+
+    def context_view(self) -> ArchitectureGraph:
+        """Sponsor view: users and source systems kept, each lifecycle phase folded into one box.
+
+        Flows between phases are merged; their labels are joined (at most three, then "…").
+        """
+        view = ArchitectureGraph(self.use_case, self.level, self.title,
+                                 phase_titles=dict(self.phase_titles), clustered=False)
+        owner: dict[str, str] = {}
+        for phase, members in self.by_phase():
+            if phase == "external":
+                for c in members:
+                    view.components[c.id] = c
+                    owner[c.id] = c.id
+                continue
+            view.components[phase] = Component(
+                id=phase, kind=f"phase:{phase}", label=self.phase_title(phase), phase=phase,
+                aws=", ".join(dict.fromkeys(c.aws.split(" (")[0] for c in members[:3])),
+                oss=f"{len(members)} components")
+            for c in members:
+                owner[c.id] = phase
+        merged: dict[tuple[str, str], list[Flow]] = {}
+        for f in self.flows:
+            a, b = owner[f.source], owner[f.target]
+            if a != b:
+                merged.setdefault((a, b), []).append(f)
+        for (a, b), flows in merged.items():
+            labels = list(dict.fromkeys(f.label for f in flows if f.label))
+            text = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+            view.flows.append(Flow(a, b, text, loop=all(f.loop for f in flows)))
+        return view

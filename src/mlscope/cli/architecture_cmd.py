@@ -1,0 +1,192 @@
+"""`mlscope init`, `diagram`, `check` and `explain`: the architecture engine's commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mlscope.cli.output import console, fmt_money, json_option, print_json
+from mlscope.errors import InputError
+
+LEVEL = click.IntRange(0, 2)
+
+
+@click.command()
+@click.option("--use-case", required=True, help="recommender, tabular-classifier, forecasting, "
+              "llm-rag, edge-voice-assistant, computer-vision, llm-pretrain or other.")
+@click.option("--level", type=LEVEL, default=1, show_default=True,
+              help="MLOps level: 0 manual, 1 continuous training, 2 CI/CD + CT.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Directory to write mlscope.yaml into.")
+@click.option("--name", help="Project name (default: the directory's name).")
+@click.option("--force", is_flag=True, help="Overwrite an existing mlscope.yaml.")
+@json_option
+def init(use_case: str, level: int, directory: str, name: str | None, force: bool,
+         as_json: bool) -> None:
+    """Write an mlscope.yaml for a use case and MLOps level, ready to edit."""
+    from mlscope.architecture.init_spec import write_spec
+
+    path = write_spec(use_case, level, directory, name, force)
+    if as_json:
+        print_json({"file": str(path), "use_case": use_case, "level": level})
+    else:
+        click.echo(f"Wrote {path}. Next: mlscope check {path}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", default="svg", show_default=True,
+              type=click.Choice(["svg", "png", "mermaid", "d2", "dot", "structurizr"]))
+@click.option("--view", type=click.Choice(["container", "context"]), default="container",
+              show_default=True, help="container: every component; context: one box per phase.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file (required for png); default: stdout.")
+@json_option
+def diagram(file: str, fmt: str, view: str, output: str | None, as_json: bool) -> None:
+    """Draw the architecture of FILE as SVG, PNG, Mermaid, D2, DOT or Structurizr DSL."""
+    from mlscope.architecture import build_architecture, render
+    from mlscope.architecture.locate import load_with_locator
+
+    spec, locate = load_with_locator(file)
+    graph = build_architecture(spec, locate)
+    if not graph.components:
+        raise InputError(f"{file}: the architecture is empty",
+                         "pick a use case with a blueprint or add components under "
+                         "architecture.add")
+    if view == "context":
+        graph = graph.context_view()
+    if fmt == "png" and not output:
+        raise InputError("PNG is binary and cannot go to the terminal", "pass -o FILE.png")
+    result = render(graph, fmt)
+    if output:
+        data = result if isinstance(result, bytes) else result.encode()
+        Path(output).write_bytes(data)
+    elif not as_json:
+        click.echo(result if isinstance(result, str) else "", nl=False)
+    if as_json:
+        payload = {"file": file, "format": fmt, "view": view, "output": output,
+                   "components": len(graph.components), "flows": len(graph.flows)}
+        if not output and isinstance(result, str):
+            payload["text"] = result
+        print_json(payload)
+    elif output:
+        click.echo(f"Wrote {output} ({len(graph.components)} components, "
+                   f"{len(graph.flows)} flows)", err=True)
+
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@json_option
+def check(file: str, as_json: bool) -> None:
+    """Readiness check: what the spec's MLOps level needs but its architecture lacks.
+
+    Exit code 1 when an error-level finding exists (use it in CI).
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mlscope.architecture import build_architecture, check_graph
+    from mlscope.architecture.locate import load_with_locator
+
+    spec, locate = load_with_locator(file)
+    graph = build_architecture(spec, locate)
+    findings = check_graph(graph, [e.name for e in spec.environments])
+    counts = {lv: sum(f.level == lv for f in findings) for lv in ("error", "warning", "info")}
+    ready = counts["error"] == 0
+    if as_json:
+        print_json({"file": file, "use_case": graph.use_case, "level": graph.level,
+                    "ready": ready, "counts": counts,
+                    "findings": [f.to_dict() for f in findings]})
+    else:
+        out = console()
+        out.print(f"[bold]{graph.heading}[/bold]: {len(graph.components)} components, "
+                  f"{len(graph.flows)} flows")
+        if findings:
+            table = Table(show_lines=True)
+            table.add_column("level")
+            table.add_column("rule")
+            table.add_column("finding, why it matters, fix", overflow="fold")
+            for f in findings:
+                text = f"[bold]{escape(f.message)}[/bold]\n{escape(f.why)}\nFix: {escape(f.fix)}"
+                table.add_row(f"[{_STYLE[f.level]}]{f.level}[/]", f.rule, text)
+            out.print(table)
+        verdict = "[green]ready[/green]" if ready else "[bold red]not ready[/bold red]"
+        out.print(f"{verdict}: {counts['error']} error(s), {counts['warning']} warning(s), "
+                  f"{counts['info']} note(s)")
+    if not ready:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("component", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List every component kind.")
+@click.option("--blueprint", help="List a use case's components (ids for spec overrides).")
+@click.option("--region", default="us-east-1", show_default=True, help="Region for prices.")
+@json_option
+def explain(component: str | None, list_all: bool, blueprint: str | None, region: str,
+            as_json: bool) -> None:
+    """Explain a component kind: what it does, AWS and open-source options, what it costs."""
+    from mlscope.architecture import explain as ex
+
+    if list_all:
+        rows = ex.list_kinds()
+        _show(rows, as_json, {"kinds": rows}, ("kind", "title", "phase", "aws", "open_source"))
+    elif blueprint:
+        info = ex.describe_blueprint(blueprint)
+        rows = [{**c, "levels": ",".join(str(lv) for lv in c["levels"])}
+                for c in info["components"]]
+        _show(rows, as_json, info, ("id", "kind", "label", "levels"))
+    elif component:
+        _explain_one(ex.explain_component(component, region), as_json)
+    else:
+        raise InputError("nothing to explain", "name a component kind, or pass --list or "
+                         "--blueprint USE_CASE")
+
+
+def _show(rows: list[dict[str, str]], as_json: bool, payload: object,
+          columns: tuple[str, ...]) -> None:
+    if as_json:
+        print_json(payload)
+        return
+    from rich.table import Table
+
+    table = Table()
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    console().print(table)
+
+
+def _explain_one(info: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print_json(info)
+        return
+    cost = info["cost"]
+    assert isinstance(cost, dict)
+    if cost.get("priced") and "instance" in cost:
+        price = (f"{fmt_money(cost['on_demand_usd_hr'])}/h on-demand for {cost['instance']} "
+                 f"in {cost['region']} ({cost['basis']}); always on: "
+                 f"{fmt_money(cost['always_on_usd_month'])}/month "
+                 f"[{cost['price_quality']} price, {cost['date']}]")
+    elif cost.get("priced"):
+        price = (f"${cost['usd_per_unit']} per {cost['unit']} ({cost['item']}, {cost['region']}, "
+                 f"{cost['date']})")
+    else:
+        price = f"no catalog price: {cost['note']}"
+    out = console()
+    lines = [
+        f"{info['title']} ({info['kind']}, phase: {info['phase']})",
+        f"What it does: {info['does']}",
+        f"Why it matters: {info['why']}",
+        f"AWS: {', '.join(info['aws']) or 'n/a'}",  # type: ignore[arg-type]
+        f"Open source: {', '.join(info['open_source']) or 'n/a'}",  # type: ignore[arg-type]
+        f"Cost: {price}",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
