@@ -1,0 +1,19 @@
+"""Shared argument parsing for the calibration examples: --fraction and a few sizes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def parse(description: str, rows: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--fraction", type=float,
+                        default=float(os.environ.get("MLSCOPE_FRACTION", "1.0")),
+                        help="share of the data to train on (default: $MLSCOPE_FRACTION or 1)")
+    parser.add_argument("--rows", type=int, default=rows, help="rows of the full dataset")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not 0 < args.fraction <= 1:
+        parser.error("--fraction must be in (0, 1]")
+    return args

@@ -1,0 +1,122 @@
+"""What to run: the fractions, the placeholders in the command, and the list of runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlscope.errors import InputError
+
+DEFAULT_FRACTIONS = (0.01, 0.02, 0.05, 0.1)
+FRACTION = "{fraction}"
+SAMPLE_PATH = "{sample_path}"
+THREADS = "{threads}"
+# Thread-count variables of the common math runtimes (OpenMP, BLAS, numexpr, Accelerate).
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "MLSCOPE_THREADS")
+
+
+def parse_fractions(text: str) -> list[float]:
+    """'0.01,0.02, 5%' -> [0.01, 0.02, 0.05]: sorted, distinct, each in (0, 1]."""
+    values: list[float] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        try:
+            value = float(item[:-1]) / 100 if item.endswith("%") else float(item)
+        except ValueError:
+            raise InputError(f"fraction '{item}' is not a number",
+                             "give fractions like 0.01,0.02,0.05,0.1 (or 1%,2%)") from None
+        check_fraction(value, "fraction")
+        values.append(value)
+    distinct = sorted(set(values))
+    if len(distinct) < 2:
+        raise InputError(f"need at least two different fractions, got '{text}'",
+                         "give e.g. --fractions 0.01,0.02,0.05,0.1")
+    return distinct
+
+
+def check_fraction(value: float, what: str) -> float:
+    if not (0.0 < value <= 1.0):  # also rejects NaN
+        raise InputError(f"{what} {value} is outside (0, 1]",
+                         f"give the {what} as a share of the data, e.g. 0.05 for 5 %")
+    return value
+
+
+def check_command(argv: Sequence[str], uses_env: bool, has_data: bool) -> None:
+    """The command must see the fraction, or every run would time the same job."""
+    if not argv:
+        raise InputError("no training command given",
+                         "put it after `--`, e.g. mlscope calibrate -- python train.py "
+                         "--fraction {fraction}")
+    text = " ".join(argv)
+    if SAMPLE_PATH in text and not has_data:
+        raise InputError("the command uses {sample_path} but no dataset was given",
+                         "add --data PATH so mlscope can write a sample for each fraction")
+    if FRACTION in text or SAMPLE_PATH in text or uses_env:
+        return
+    raise InputError(
+        "the command uses neither {fraction} nor {sample_path}, so every run would do the same "
+        "work", "put {fraction} where your script takes the fraction (python train.py "
+        "--fraction {fraction}), use {sample_path} with --data PATH, or pass --uses-env if "
+        "the script reads MLSCOPE_FRACTION")
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    fraction: float
+    repeat: int
+    threads: int | None  # None: the machine's default; 1: the serial run for the parallel check
+    warmup: bool = False
+
+    @property
+    def key(self) -> str:
+        kind = "warmup" if self.warmup else f"t{self.threads or 'all'}"
+        return f"{self.fraction!r}/{self.repeat}/{kind}"
+
+
+def plan_runs(fractions: Sequence[float], repeats: int, warmup: bool,
+              serial_check: bool) -> list[PlannedRun]:
+    """Repeats are interleaved (all fractions, then again) so drift hits every fraction alike."""
+    if repeats < 1:
+        raise InputError(f"repeats must be at least 1, got {repeats}", "use --repeats 2")
+    runs = [PlannedRun(min(fractions), 0, None, warmup=True)] if warmup else []
+    runs += [PlannedRun(f, r, None) for r in range(repeats) for f in fractions]
+    if serial_check:
+        runs += [PlannedRun(max(fractions), r, 1) for r in range(min(repeats, 2))]
+    return runs
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def fill_command(argv: Sequence[str], fraction: float, sample_path: str | None,
+                 threads: int) -> list[str]:
+    """Replace the placeholders (only these: other braces, e.g. in `python -c`, stay)."""
+    out = []
+    for arg in argv:
+        arg = arg.replace(FRACTION, repr(fraction)).replace(THREADS, str(threads))
+        if sample_path is not None:
+            arg = arg.replace(SAMPLE_PATH, sample_path)
+        out.append(arg)
+    return out
+
+
+def run_env(base: dict[str, str], fraction: float, threads: int | None,
+            sample_path: str | None) -> dict[str, str]:
+    env = dict(base)
+    env["MLSCOPE_FRACTION"] = repr(fraction)
+    if sample_path is not None:
+        env["MLSCOPE_SAMPLE_PATH"] = sample_path
+    if threads is not None:
+        for name in THREAD_ENV:
+            env[name] = str(threads)
+    else:
+        env["MLSCOPE_THREADS"] = str(available_cpus())
+    return env

@@ -1,0 +1,205 @@
+"""`mlscope calibrate`: the JSON contract with real training commands, and every error path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+FAST = ("--fractions", "0.1,0.2,0.4", "--repeats", "1", "--no-warmup")
+
+
+def test_contract_with_a_real_training_command(run, train_script: Path, python: str) -> None:
+    res = run("calibrate", *FAST, "--instance", "c6i.xlarge", "--instance", "r5.large",
+              "--json", "--", python, str(train_script), "{fraction}")
+    assert res.code == 0, res.err
+    out = res.json()
+    p = out["predicted_seconds"]
+    assert 0 < p["p10"] <= p["p50"] <= p["p90"]
+    assert out["predicted_peak_rss_mb"] > 10  # python + numpy
+    assert set(out["fit"]) >= {"model", "parameters", "error"}
+    assert out["fit"]["model"] in ("constant", "linear", "power")
+    measured = [r for r in out["runs"] if r["threads"] is None]
+    assert sorted(r["fraction"] for r in measured) == [0.1, 0.2, 0.4]
+    assert all(r["wall_s"] > 0 and r["cpu_s"] > 0 and r["peak_rss_mb"] > 0 for r in measured)
+    # --instance turns on the serial run that measures CPU scaling.
+    assert [r["threads"] for r in out["runs"]].count(1) == 1
+    assert out["parallelism"]["method"] in ("serial-run", "assumed")
+    names = [i["instance_type"] for i in out["instances"]]
+    assert names == ["c6i.xlarge", "r5.large"]
+    for inst in out["instances"]:
+        h = inst["hours"]
+        assert 0 < h["p10"] <= h["p50"] <= h["p90"]
+        assert inst["usd_on_demand"]["p50"] > 0 and inst["fits_memory"] is True
+        assert inst["speed_factor"] > 0 and inst["speed_basis"]
+    assert Path(out["state_file"]).exists()
+    assert any("speed factor" in a for a in out["assumptions"])
+
+
+def test_the_table_names_the_fit_and_the_prediction(run, train_script: Path,
+                                                    python: str) -> None:
+    res = run("calibrate", *FAST, "--", python, str(train_script), "{fraction}")
+    assert res.code == 0, res.err
+    assert "Predicted at fraction 1" in res.out and "Fit (seconds)" in res.out
+    assert "run 3/3" in res.err  # progress, one line per run when stderr is not a terminal
+
+
+def test_the_fraction_reaches_the_command_through_the_environment(
+        run, train_script: Path, python: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "fractions.log"
+    monkeypatch.setenv("TRAIN_LOG", str(log))
+    res = run("calibrate", *FAST, "--uses-env", "--json", "--", python, str(train_script))
+    assert res.code == 0, res.err
+    assert log.read_text().split() == ["0.1", "0.2", "0.4"]
+
+
+@pytest.mark.parametrize("fractions", ["0,0.1", "0.1,1.5", "-0.2,0.5", "0.1,abc", "0.3"])
+def test_bad_fractions_exit_2_with_the_fix(run, train_script: Path, python: str,
+                                           fractions: str) -> None:
+    res = run("calibrate", "--fractions", fractions, "--", python, str(train_script),
+              "{fraction}")
+    assert res.code == 2
+    assert res.err.startswith("Error:") and ("e.g." in res.err or "like" in res.err)
+    assert "Traceback" not in res.err
+
+
+def test_bad_target_fraction_exits_2(run, train_script: Path, python: str) -> None:
+    res = run("calibrate", "--target-fraction", "2", "--", python, str(train_script),
+              "{fraction}")
+    assert res.code == 2 and "outside (0, 1]" in res.err
+
+
+def test_a_command_without_the_fraction_exits_2_with_the_fix(run, train_script: Path,
+                                                             python: str) -> None:
+    res = run("calibrate", "--", python, str(train_script))
+    assert res.code == 2
+    assert "{fraction}" in res.err and "--uses-env" in res.err
+
+
+def test_no_command_and_sample_path_without_data_exit_2(run, python: str) -> None:
+    assert run("calibrate").code == 2
+    res = run("calibrate", "--", python, "t.py", "{sample_path}")
+    assert res.code == 2 and "--data" in res.err
+
+
+def test_unknown_instance_fails_before_any_run(run, train_script: Path, python: str,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "fractions.log"
+    monkeypatch.setenv("TRAIN_LOG", str(log))
+    res = run("calibrate", "--instance", "c6i.4xlarg", "--", python, str(train_script),
+              "{fraction}")
+    assert res.code == 2 and "did you mean c6i.4xlarge" in res.err
+    assert not log.exists()
+
+
+def test_failing_command_gives_exit_code_and_stderr_and_no_fit(
+        run, train_script: Path, python: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAIN_FAIL_AT", "0.2")
+    res = run("calibrate", *FAST, "--json", "--", python, str(train_script), "{fraction}")
+    assert res.code == 2
+    out = res.json()
+    assert out["fit"] is None and "predicted_seconds" not in out
+    assert out["failed_run"]["exit_code"] == 1 and out["failed_run"]["fraction"] == 0.2
+    assert "training diverged: loss is nan" in out["failed_run"]["stderr_tail"]
+    assert [r["fraction"] for r in out["runs"]] == [0.1]  # what was measured before
+    assert "exit code 1" in res.err
+    table = run("calibrate", *FAST, "--", python, str(train_script), "{fraction}")
+    assert table.code == 2 and "training diverged" in table.err
+
+
+def test_resume_continues_after_a_failure_without_rerunning(
+        run, train_script: Path, python: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "fractions.log"
+    monkeypatch.setenv("TRAIN_LOG", str(log))
+    monkeypatch.setenv("TRAIN_FAIL_AT", "0.4")
+    argv = ("calibrate", *FAST, "--json", "--", python, str(train_script), "{fraction}")
+    assert run(*argv).code == 2
+    monkeypatch.delenv("TRAIN_FAIL_AT")
+    res = run(*argv[:-4], "--resume", *argv[-4:])
+    assert res.code == 0, res.err
+    # 0.1 and 0.2 ran once; 0.4 failed once and then ran again on resume.
+    assert log.read_text().split() == ["0.1", "0.2", "0.4", "0.4"]
+    assert len(res.json()["runs"]) == 3
+
+
+def test_resume_without_saved_state_exits_2(run, train_script: Path, python: str) -> None:
+    res = run("calibrate", *FAST, "--resume", "--", python, str(train_script), "{fraction}")
+    assert res.code == 2 and "nothing to resume" in res.err
+
+
+def test_sample_path_gets_a_seeded_sample_of_the_data(run, tmp_path: Path, python: str) -> None:
+    data = tmp_path / "ratings.csv"
+    data.write_text("user,item,rating\n" + "".join(f"{i},{i % 7},{i % 5}\n" for i in range(2000)))
+    script = tmp_path / "count.py"
+    script.write_text(textwrap.dedent("""
+        import sys, time
+        rows = sum(1 for _ in open(sys.argv[1])) - 1
+        open(sys.argv[2], "a").write(f"{rows}\\n")
+        time.sleep(rows / 20000)
+    """))
+    seen = tmp_path / "rows.log"
+    res = run("calibrate", *FAST, "--data", str(data), "--json", "--", python, str(script),
+              "{sample_path}", str(seen))
+    assert res.code == 0, res.err
+    assert seen.read_text().split() == ["200", "400", "800"]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path, train_script: Path) -> None:
+    slow = tmp_path / "slow.py"
+    slow.write_text(textwrap.dedent("""
+        import os, sys, time
+        f = float(sys.argv[1])
+        open(sys.argv[2], "a").write(f"{os.getpid()}\\n")
+        time.sleep(0.05 if f < 0.4 else 60)
+    """))
+    pids = tmp_path / "pids.log"
+    env = {**os.environ, "MLSCOPE_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "mlscope", "calibrate", *FAST, "--", sys.executable, str(slow),
+           "{fraction}", str(pids)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+            not pids.exists() or len(pids.read_text().split()) < 3):
+        time.sleep(0.1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "--resume" in err
+    state_files = list((tmp_path / "home" / "calibrate").glob("*.json"))
+    assert len(state_files) == 1
+    kept = json.loads(state_files[0].read_text())["runs"]
+    assert sorted(r["fraction"] for r in kept.values()) == [0.1, 0.2]
+    slow_pid = int(pids.read_text().split()[-1])
+    with pytest.raises(ProcessLookupError):
+        os.kill(slow_pid, 0)  # the interrupted training process is gone
+
+
+@pytest.mark.slow
+def test_scikit_learn_training_through_the_contract(run, tmp_path: Path, python: str) -> None:
+    script = tmp_path / "train_sklearn.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from sklearn.datasets import make_classification
+        from sklearn.linear_model import LogisticRegression
+        n = round(float(sys.argv[1]) * 20_000)
+        X, y = make_classification(n_samples=n, n_features=20, random_state=0)
+        LogisticRegression(max_iter=200).fit(X, y)
+    """))
+    res = run("calibrate", "--fractions", "0.05,0.1,0.2", "--repeats", "1", "--no-warmup",
+              "--json", "--", python, str(script), "{fraction}")
+    assert res.code == 0, res.err
+    out = res.json()
+    assert out["predicted_seconds"]["p50"] > max(r["wall_s"] for r in out["runs"]) * 0.5
+    assert out["predicted_peak_rss_mb"] > 50  # scikit-learn is loaded
