@@ -108,12 +108,15 @@ def package_artifact(artifact_dir: Path) -> bytes:
     return buf.getvalue()
 
 
-def _error_text(exc: Exception) -> str:
+def _error_text(exc: Exception, limit: int = 300) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         err = response.get("Error", {})
-        return f"{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"
+        text = f"{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".strip()
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())  # one line, even for an HTML error page
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def describe_endpoint(sm: Any, endpoint: str) -> dict[str, Any] | None:
