@@ -14,10 +14,10 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit's advice: it threads itself
 
-import numpy as np  # noqa: E402
-from _common import parse  # noqa: E402
-from implicit.als import AlternatingLeastSquares  # noqa: E402
-from scipy.sparse import csr_matrix  # noqa: E402
+import numpy as np
+from _common import parse
+from implicit.als import AlternatingLeastSquares
+from scipy.sparse import csr_matrix
 
 
 def movielens_100k() -> Path:
