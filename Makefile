@@ -21,8 +21,9 @@ system-deps:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "Missing system packages; run: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 2; fi
 
+# The main job: the sponsor report for the bundled recommender (summary table + report path).
 demo: $(STAMP) system-deps
-	$(VENV)/bin/mlscope estimate spec examples/recommender/mlscope.yaml
+	$(VENV)/bin/mlscope report examples/recommender/mlscope.yaml -o build/report
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -163,3 +163,12 @@ def test_cli_plan_errors_exit_2(run, tmp_path: Path) -> None:  # type: ignore[no
     bad.write_text("project: {name: p}\nplan:\n  phases: [{name: a, weeks: -1}]\n")
     res = run("plan", bad)
     assert res.code == 2 and "plan.phases.0.weeks" in res.err
+
+
+def test_an_untimed_phase_after_the_mvp_does_not_blur_the_mvp_date() -> None:
+    t = schedule(PlanSection(start=MONDAY, mvp=dt.date(2027, 1, 8), deadline=dt.date(2027, 1, 8),
+                             phases=[PhaseSection(name="mvp", weeks=2, demo=True, mvp=True),
+                                     PhaseSection(name="later", demo=True)]))
+    messages = {f.rule: f.message for f in t.findings}
+    assert "ends no earlier than 2027-01-18" in messages["after-deadline"]
+    assert "reached on 2027-01-15" in messages["after-mvp-date"]

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from mlscope.cli.output import console, json_option, print_json
-from mlscope.report.plan import Timeline, summary_line, timeline_for
+from mlscope.report.plan import Timeline, phase_when, summary_line, timeline_for
 from mlscope.spec import load_spec
 
 _LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -19,7 +19,7 @@ def _plan_table(t: Timeline) -> Table:
     for col in ("#", "Phase", "Kind", "When", "Time box", "Demo"):
         table.add_column(col)
     for i, p in enumerate(t.phases, 1):
-        when = f"{p.start} → {p.last_day}" if t.dated else f"week {(p.start - t.origin).days / 7:g}"
+        when = phase_when(t, p, year=True)
         table.add_row(str(i), p.name + (" (MVP)" if p.mvp else ""), p.kind, when,
                       p.time_box or "[red]none[/]",
                       p.demo or "[yellow]none[/]")
@@ -41,7 +41,7 @@ def plan(file: str, strict: bool, as_json: bool) -> None:
         if t.phases:
             out.print(_plan_table(t))
         out.print(f"Plan: {summary_line(t)}"
-                  + (f"; MVP date {t.mvp_date}" if t.mvp_date else "")
+                  + (f"; MVP promised for {t.mvp_date:%d %b %Y}" if t.mvp_date else "")
                   + (f"; team {t.team_fte:g} FTE" if t.team else ""))
         for f in t.findings:
             out.print(f"[{_LEVEL_STYLE[f.level]}]{f.level}[/]: {f.message} (fix: {f.fix})")

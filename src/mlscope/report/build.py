@@ -61,6 +61,14 @@ def render_html(report: Report) -> str:
     )
 
 
+def _display_path(path: Path) -> str:
+    """The spec's path relative to the working folder, so reports do not show home folders."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
+
+
 @dataclass
 class WrittenReport:
     report: Report
@@ -76,7 +84,7 @@ def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = Fals
         raise InputError(f"output path {out} exists and is not a folder",
                          "pass a folder with -o, e.g. -o build/report")
     out.mkdir(parents=True, exist_ok=True)
-    report = build_report(spec, str(spec_path))
+    report = build_report(spec, _display_path(Path(spec_path)))
     html_path = out / REPORT_FILE
     html_path.write_text(render_html(report), encoding="utf-8")
     for section in report.sections:

@@ -300,7 +300,8 @@ def gantt(bars: Sequence[GanttBar], *, origin: dt.date | None,
     for i, b in enumerate(bars):
         y = box.top + i * row
         colour = svg.BLUE if b.kind == "experiment" else svg.GREEN
-        name = b.name if len(b.name) <= 36 else b.name[:35] + "…"
+        fits = int((label_w - 14) / 7)  # about 7 px a character at 12 px
+        name = b.name if len(b.name) <= fits else b.name[:fits - 1].rstrip() + "…"
         out.append(svg.text(label_w - 10, y + row / 2 + 4, name, text_anchor="end"))
         x0, x1 = xs(b.start_day), xs(b.start_day + b.days)
         if b.time_boxed:

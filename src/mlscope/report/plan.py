@@ -96,6 +96,12 @@ class Timeline:
         return any(not p.time_boxed for p in self.phases)
 
     @property
+    def mvp_is_lower_bound(self) -> bool:
+        """True when a phase up to the (last) MVP phase has no time box."""
+        marked = [i for i, p in enumerate(self.phases) if p.mvp]
+        return bool(marked) and any(not p.time_boxed for p in self.phases[:marked[-1] + 1])
+
+    @property
     def team_fte(self) -> float:
         return float(sum(m["allocation"] for m in self.team))
 
@@ -212,12 +218,12 @@ def _check_dates(t: Timeline) -> list[PlanFinding]:
     out: list[PlanFinding] = []
     if not t.phases:
         return out
-    bound = "at least " if t.is_lower_bound else ""
+    bound = "no earlier than" if t.is_lower_bound else "on"
     if t.deadline and t.dated and t.end > t.deadline:
         late = (t.end - t.deadline).days
         out.append(PlanFinding(
             "error", "after-deadline",
-            f"the plan ends on {bound}{t.end}, {late} days after the deadline {t.deadline}",
+            f"the plan ends {bound} {t.end}, {late} days after the deadline {t.deadline}",
             "cut or shorten phases, or move the deadline with the sponsors' agreement"))
     if t.mvp_date:
         reached = t.mvp_reached
@@ -228,22 +234,31 @@ def _check_dates(t: Timeline) -> list[PlanFinding]:
                 "mark the phase whose end completes the MVP with `mvp: true`"))
         elif t.dated and reached > t.mvp_date:
             late = (reached - t.mvp_date).days
+            bound = "no earlier than" if t.mvp_is_lower_bound else "on"
             out.append(PlanFinding(
                 "error", "after-mvp-date",
-                f"the MVP is reached on {bound}{reached}, {late} days after the MVP date "
+                f"the MVP is reached {bound} {reached}, {late} days after the MVP date "
                 f"{t.mvp_date}",
                 "move phases after the MVP or shorten the ones before it"))
     return out
+
+
+def phase_when(t: Timeline, p: ScheduledPhase, year: bool = False) -> str:
+    """'04 Jan – 15 Jan', 'from 01 Mar' (no time box), or 'week 2' without a start date."""
+    if not t.dated:
+        return f"week {(p.start - t.origin).days / 7:.3g}"
+    end = f"{p.last_day:%d %b %Y}" if year else f"{p.last_day:%d %b}"
+    return f"{p.start:%d %b} – {end}" if p.time_boxed else f"from {p.start:%d %b}"
 
 
 def summary_line(t: Timeline) -> str:
     """One line: when the plan ends, against the deadline."""
     if not t.phases:
         return "no phases planned"
-    bound = "at least " if t.is_lower_bound else ""
     if not t.dated:
-        return f"{bound}{t.total_weeks:.3g} weeks (no start date)"
-    line = f"ends {bound}{t.end:%d %b %Y}"
+        return (f"{'at least ' if t.is_lower_bound else ''}{t.total_weeks:.3g} weeks "
+                "(no start date)")
+    line = f"ends {'no earlier than ' if t.is_lower_bound else ''}{t.end:%d %b %Y}"
     if t.deadline:
         gap = (t.deadline - t.end).days
         line += (f", {gap} days before the deadline" if gap >= 0

@@ -50,9 +50,12 @@ def _risk(sec: Section) -> str:
 
 def _readiness(sec: Section) -> str:
     counts = sec.data.get("counts") or {}
-    if not any(counts.values()):
-        return "no gaps found"
-    return f"{counts.get('error', 0)} blocking gaps, {counts.get('warning', 0)} warnings"
+    errors, warnings, notes = (counts.get(k, 0) for k in ("error", "warning", "info"))
+    if not errors and not warnings:
+        return "no blocking gaps or warnings" + (f"; {notes} note{'s' * (notes != 1)}"
+                                                 if notes else "")
+    return (f"{errors} blocking gap{'s' * (errors != 1)}, {warnings} warning"
+            f"{'s' * (warnings != 1)}, {notes} note{'s' * (notes != 1)}")
 
 
 def _plan(sec: Section) -> str:

@@ -35,6 +35,8 @@ def build_diagram(spec: ProjectSpec) -> Section:
     sec.figures.append(Figure(drawing, "Boxes are components, grouped by stage; arrows show how "
                                        "data and models flow between them.", link=DIAGRAM_FILE))
     sec.data = {"svg_bytes": len(drawing)}
+    sec.sources.append(f"mlscope's {spec.project.use_case} blueprint at MLOps level "
+                       f"{spec.project.mlops_level}, with the spec's `architecture:` changes")
     return sec
 
 

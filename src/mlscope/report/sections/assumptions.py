@@ -22,7 +22,7 @@ def build(sections: Sequence[Section]) -> Section:
             sec.lists.append((f"{s.title}: sources", _unique(s.sources)))
     missing = [s.title for s in sections if s.status != "ok"]
     if missing:
-        sec.notes.append("Sections without figures (so without assumptions here): "
+        sec.notes.append("Not computed, so no assumptions are listed for: "
                          + ", ".join(missing) + ".")
     sec.data = {"catalog_dates": dates, "assumptions": {
         s.id: {"assumptions": s.assumptions, "sources": s.sources}

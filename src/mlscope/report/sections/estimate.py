@@ -77,8 +77,9 @@ def _facts(est: dict[str, Any]) -> list[tuple[str, str]]:
     facts += [
         ("Wall-clock per run", _range(est.get("wall_clock_hours"), svg.hours)),
         ("Cost per run", _range(est.get("cost_usd"), svg.money)),
-        ("Accelerator-hours", _range(est.get("accelerator_hours"), _count)),
     ]
+    if est.get("accelerator_hours"):
+        facts.append(("Accelerator-hours", _range(est["accelerator_hours"], _count)))
     facts += _memory(est.get("memory") or {})
     best = est.get("best")
     if best:

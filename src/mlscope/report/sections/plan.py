@@ -6,7 +6,7 @@ import datetime as dt
 
 from mlscope.report import charts, svg
 from mlscope.report.model import Figure, FindingView, Section, Table
-from mlscope.report.plan import Timeline, summary_line, timeline_for
+from mlscope.report.plan import Timeline, phase_when, summary_line, timeline_for
 from mlscope.spec.models import ProjectSpec
 
 
@@ -48,9 +48,7 @@ def build(spec: ProjectSpec) -> Section:
         sec.facts.append(("Team", f"{len(t.team)} people, {t.team_fte:.3g} full-time equivalent"))
     rows = []
     for p in t.phases:
-        when = f"{p.start:%d %b} – {p.last_day:%d %b}" if t.dated else (
-            f"week {(p.start - t.origin).days / 7:.3g}")
-        rows.append([p.name + (" (MVP)" if p.mvp else ""), p.kind, when,
+        rows.append([p.name + (" (MVP)" if p.mvp else ""), p.kind, phase_when(t, p),
                      p.time_box or "no time box", p.demo or "none", p.goal or ""])
     sec.tables.append(Table(["Phase", "Kind", "When", "Time box", "Demo", "Goal"], rows,
                             "Phases in order; each starts when the previous one ends"))
