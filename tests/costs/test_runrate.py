@@ -182,3 +182,30 @@ def test_point_is_vectorised_per_month(spec_file: Path) -> None:
     points = np.array([m["point_usd"] for m in report["total"]["monthly"]])
     assert points.shape == (12,) and (points > 0).all()
     assert report["months"][0] == "2026-01" and report["months"][-1] == "2026-12"
+
+
+def test_sum_of_draws_adds_each_cells_draws() -> None:
+    from mlscope.costs.montecarlo import sum_of_draws
+
+    counts = np.array([[0, 1], [3, 2]])
+    assert sum_of_draws(counts, lambda shape: np.full(shape, 2.5)).tolist() == [[0, 2.5],
+                                                                                 [7.5, 5.0]]
+    rng = np.random.default_rng(1)
+    sums = sum_of_draws(np.full(20000, 4), lambda shape: rng.uniform(0, 1, shape))
+    assert sums.mean() == pytest.approx(2.0, abs=0.02)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("example", ["recommender", "llm-pretrain"])
+def test_examples_are_priced(run: Callable[..., Any], example: str) -> None:
+    res = run("cost", str(EXAMPLES / example / "mlscope.yaml"), "--month", "2027-01",
+              "--draws", "1000", "--json")
+    assert res.code == 0, res.err
+    report = res.json()
+    assert report["budget"]["monthly_usd"] > 0
+    assert report["total"]["monthly"][0]["savings_usd"] > 0  # dev is scheduled
+    res = run("export", "schedules", str(EXAMPLES / example / "mlscope.yaml"), "--format",
+              "terraform", "--json")
+    assert res.code == 0, res.err

@@ -109,7 +109,8 @@ def _print_report(result: dict[str, Any]) -> None:
                   f"{max(budget['overrun_probability_by_month']):.0%} in {worst}, "
                   f"{budget['any_month_overrun_probability']:.0%} in any month, "
                   f"{budget['horizon_overrun_probability']:.0%} over the whole period.")
-    drivers = budget["drivers"] if budget else result.get("drivers", [])
+    drivers = [d for d in (budget["drivers"] if budget else result.get("drivers", []))
+               if d["share_of_variance"] >= 0.005]
     if drivers:
         out.print("What drives the uncertainty: " + "; ".join(
             escape(f"{d['line']} ({', '.join(d['inputs'])}) {d['share_of_variance']:.0%}")

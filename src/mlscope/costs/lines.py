@@ -226,7 +226,8 @@ def training_line(env: str, region: str, res: TrainingResource, spec: ProjectSpe
         reruns = rng.binomial(planned, res.rerun_rate) if res.rerun_rate else 0
         return mc.sum_of_draws(planned + reruns, lambda shape: per_run(rng, shape))
 
-    uncertain = ["training runs and reruns", "hours per run"]
+    uncertain = ["training runs and reruns",
+                 "cost per run (estimator)" if not prices else "hours per run"]
     if res.spot:
         uncertain.append("spot interruptions")
     return CostLine(env, res.name, "training", region, point, point.copy(), sample,

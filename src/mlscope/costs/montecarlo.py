@@ -59,13 +59,14 @@ def draw_counts(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
 
 def sum_of_draws(counts: np.ndarray,
                  unit_draw: Callable[[tuple[int, ...]], np.ndarray]) -> np.ndarray:
-    """Σ over counts[i] independent unit draws, per cell, vectorised with a mask."""
-    k_max = int(counts.max()) if counts.size else 0
-    if k_max == 0:
+    """Σ over counts[i] independent unit draws, per cell: one flat draw, summed by cell."""
+    flat = counts.ravel()
+    total = int(flat.sum())
+    if total == 0:
         return np.zeros(counts.shape)
-    units = unit_draw((*counts.shape, k_max))
-    mask = np.arange(k_max) < counts[..., None]
-    return np.asarray((units * mask).sum(axis=-1))
+    units = unit_draw((total,))
+    cell = np.repeat(np.arange(flat.size), flat)
+    return np.bincount(cell, weights=units, minlength=flat.size).reshape(counts.shape)
 
 
 def quantiles(values: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
