@@ -81,3 +81,12 @@ def test_stop_without_a_server_says_so() -> None:
 def test_a_directory_without_an_artifact_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no model artifact"):
         deploy_local("rec", "1", tmp_path, "dev")
+
+
+def test_a_first_version_that_fails_to_load_fails_fast(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.npz").write_bytes(b"not a zip file")
+    with pytest.raises(DeployError, match="version 1 did not load"):
+        deploy_local("rec", "1", broken, "dev", ready_timeout_s=30)
+    assert running_server("dev") is None

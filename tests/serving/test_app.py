@@ -138,7 +138,8 @@ def test_health_readiness_version_and_metrics(client: TestClient) -> None:
 
 def test_not_ready_without_a_model(tmp_path: Path) -> None:
     with TestClient(create_app(PointerFileSource(tmp_path / "missing.json"))) as client:
-        assert client.get("/readyz").status_code == 503
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "does not exist" in ready.json()["error"]
         assert client.post("/recommend", json={"user_id": "u1"}).status_code == 503
         assert metric(client, "mlscope_errors_total", kind="reload") == 1
 

@@ -161,7 +161,8 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
     async def readyz() -> Response:
         model = holder.current
         if model is None:
-            return JSONResponse(status_code=503, content={"ready": False})
+            return JSONResponse(status_code=503,
+                                content={"ready": False, "error": holder.last_error})
         return JSONResponse({"ready": True, "model_version": model.version})
 
     @app.get("/version")

@@ -47,6 +47,7 @@ class ModelHolder:
         self._on_reload_error = on_reload_error
         self._reload_lock = threading.Lock()  # one load at a time; readers never take it
         self.current: LoadedModel | None = None
+        self.last_error: str | None = None  # why the latest load failed (None after a success)
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -61,11 +62,13 @@ class ModelHolder:
                 artifact = self._loader(ref)
             except Exception as exc:  # the old model keeps serving whatever went wrong
                 reason = f"{type(exc).__name__}: {exc}"
+                self.last_error = reason
                 log.warning("model reload failed; keeping version %s: %s", previous, reason)
                 if self._on_reload_error:
                     self._on_reload_error(reason)
                 return ReloadOutcome(False, previous, previous, reason)
             self.current = LoadedModel(ref.version, artifact)
+            self.last_error = None
             if self._on_swap:
                 self._on_swap(previous, ref.version)
             log.info("now serving version %s (was %s)", ref.version, previous)

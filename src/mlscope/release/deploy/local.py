@@ -108,6 +108,10 @@ def _wait_ready(server: LocalServer, proc: subprocess.Popen[bytes], log_file: Pa
             code, body = _http_json("GET", f"{server.url}/readyz", timeout=1)
             if code == 200 and body.get("model_version") == server.version:
                 return
+            if code == 503 and body.get("error"):  # up, but the model did not load
+                _terminate(proc.pid)
+                raise DeployError(f"version {server.version} did not load: {body['error']}",
+                                  "nothing is serving in this environment")
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
