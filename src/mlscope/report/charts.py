@@ -124,6 +124,9 @@ def time_vs_cost(points: Sequence[OptionPoint], *, deadline_hours: float | None 
                                          (svg.GREY, "other options")], marker="circle"))
     out.append(svg.circle(box.left + 380, 20, 8, fill="none", stroke=svg.INK, stroke_width=2))
     out.append(svg.text(box.left + 394, 24, "recommended"))
+    if any(p.meets_deadline is False for p in points):
+        out.append(svg.circle(box.left + 506, 20, 5, fill="white", stroke=svg.GREY, stroke_width=2))
+        out.append(svg.text(box.left + 518, 24, "misses the deadline"))
     return svg.document(W, h, "Training time versus cost for each instance option", out,
                         "time-vs-cost")
 
@@ -134,8 +137,11 @@ def _option_mark(p: OptionPoint, xs: Scale, ys: Scale, left: bool) -> str:
     parts = [
         svg.line(xs(p.hours[0]), y, xs(p.hours[2]), y, stroke=colour, stroke_width=1, opacity=0.6),
         svg.line(x, ys(p.cost[0]), x, ys(p.cost[2]), stroke=colour, stroke_width=1, opacity=0.6),
-        svg.circle(x, y, 5, fill=colour, stroke="white", stroke_width=1),
     ]
+    if p.meets_deadline is False:  # hollow: misses the deadline, even if it is on the front
+        parts.append(svg.circle(x, y, 5, fill="white", stroke=colour, stroke_width=2))
+    else:
+        parts.append(svg.circle(x, y, 5, fill=colour, stroke="white", stroke_width=1))
     if p.best:
         parts.append(svg.circle(x, y, 9, fill="none", stroke=svg.INK, stroke_width=2))
         # Label on the side with room, above the point and its whiskers.

@@ -106,6 +106,9 @@ def _chart(spec: ProjectSpec, options: list[dict[str, Any]], best: dict[str, Any
     caption = (f"{len(points)} options; the {n_front} on the orange line are the Pareto front: "
                "no other option is both faster and cheaper. Each dot is the P50 (median); the "
                "whiskers span P10–P90. Hover a dot for its figures.")
+    if spec.training.deadline:
+        caption += (" An option meets the deadline only if its P90 (pessimistic) time does; "
+                    "hollow dots miss it.")
     if budget and budget > 1.5 * max(p.cost[2] for p in points):
         caption += (f" The {svg.money(budget)} budget is far above every option, so it is not "
                     "drawn.")
@@ -115,20 +118,26 @@ def _chart(spec: ProjectSpec, options: list[dict[str, Any]], best: dict[str, Any
 def _options_table(options: list[dict[str, Any]], best: dict[str, Any] | None) -> Table:
     # Front first (cheapest first), then the cheapest of the rest, so the table stays short.
     ranked = sorted(options, key=lambda o: (not o.get("pareto"), o["cost_usd"]["p50"]))
+    regions = {o.get("region") for o in options}
+    one_region = len(regions) == 1
     rows = []
     for o in ranked[:MAX_ROWS]:
         meets = o.get("meets_deadline")
         deadline = "n/a" if meets is None else ("yes" if meets else "no")
-        rows.append([
-            option_label(o) + (" (recommended)" if _is_best(o, best) else ""),
-            str(o.get("region", "")),
-            _range(o["wall_clock_hours"], svg.hours), _range(o["cost_usd"], svg.money),
-            "yes" if o.get("pareto") else "", deadline])
+        row = [option_label(o) + (" (recommended)" if _is_best(o, best) else ""),
+               str(o.get("region", "")),
+               _range(o["wall_clock_hours"], svg.hours), _range(o["cost_usd"], svg.money),
+               "yes" if o.get("pareto") else "", deadline]
+        rows.append([c for i, c in enumerate(row) if not (one_region and i == 1)])
     more = len(options) - len(rows)
-    caption = "Instance options, Pareto front first" + (
-        f" ({more} more in `mlscope estimate spec FILE --json`)" if more > 0 else "")
-    return Table(["Option", "Region", "Wall-clock", "Cost", "Pareto", "Meets deadline"],
-                 rows, caption)
+    caption = "Instance options, Pareto front first"
+    if one_region:
+        caption += f", all in {regions.pop()}"
+    if more > 0:
+        caption += f" ({more} more in `mlscope estimate spec FILE --json`)"
+    headers = ["Option", "Region", "Wall-clock", "Cost", "Pareto", "Meets deadline"]
+    return Table([h for i, h in enumerate(headers) if not (one_region and i == 1)], rows,
+                 caption)
 
 
 def _memory(mem: dict[str, Any]) -> list[tuple[str, str]]:
