@@ -67,8 +67,11 @@ def stub_update_endpoint(sm: Any, outcomes: list[tuple[str, str]]) -> UpdateEndp
         backend = sagemaker_backends[ACCOUNT][REGION]
         endpoint = backend.endpoints[params["EndpointName"]]
         _, outcome = pending.pop(0)
-        if outcome == "fail":
-            endpoint.endpoint_status = "Failed"
+        if outcome in ("fail", "rolled_back", "stuck"):
+            # fail: the endpoint ends Failed; rolled_back: SageMaker restored the old config
+            # itself; stuck: the update never finishes within the wait.
+            endpoint.endpoint_status = {"fail": "Failed", "rolled_back": "InService",
+                                        "stuck": "Updating"}[outcome]
             endpoint.failure_reason = "The primary container failed the ping health check."
             return
         config = backend.endpoint_configs[params["EndpointConfigName"]]
@@ -173,3 +176,38 @@ def test_missing_settings_are_named(settings: AwsSettings, artifacts: dict[str, 
     settings.image_uri = None
     with pytest.raises(InputError, match="needs --role-arn, --image"):
         deploy_aws("rec", "1", artifacts["1"], "prod", settings)
+
+
+@pytest.mark.parametrize(("outcome", "message"), [
+    ("rolled_back", "SageMaker rolled back"),
+    ("stuck", "still Updating after"),
+])
+def test_an_update_that_does_not_take_leaves_the_old_config(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path],
+        outcome: str, message: str) -> None:
+    first = deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    settings.wait_timeout_s = 0.3
+    stub_update_endpoint(clients.sagemaker, [(ANY, outcome)])
+    with pytest.raises(DeployError, match=message):
+        deploy_aws("rec", "2", artifacts["2"], "prod", settings, clients=clients)
+    desc = clients.sagemaker.describe_endpoint(EndpointName="rec-prod")
+    assert desc["EndpointConfigName"] == first["endpoint_config"]
+    assert default_audit_log().entries()[-1]["action"] == "deploy_failed"
+
+
+def test_a_first_endpoint_that_fails_is_removed(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    def fail_creation(**_: Any) -> None:  # SageMaker reports the failure after CreateEndpoint
+        endpoint = sagemaker_backends[ACCOUNT][REGION].endpoints["rec-prod"]
+        endpoint.endpoint_status = "Failed"
+        endpoint.failure_reason = "Image not found"
+
+    clients.sagemaker.meta.events.register("after-call.sagemaker.CreateEndpoint", fail_creation)
+    with pytest.raises(DeployError, match="Image not found") as failed:
+        deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    assert "no endpoint is serving" in failed.value.one_line()
+    assert clients.sagemaker.list_endpoints()["Endpoints"] == []
+    assert clients.sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
+    assert clients.sagemaker.list_models()["Models"] == []
