@@ -365,9 +365,15 @@ def audit() -> None:
 
 
 def _log_for(file: str | None) -> Any:
+    from mlscope.errors import InputError
     from mlscope.release.audit import AuditLog, default_audit_log
 
-    return AuditLog(Path(file)) if file else default_audit_log()
+    if file is None:
+        return default_audit_log()
+    if not Path(file).is_file():
+        raise InputError(f"audit log {file} does not exist",
+                         "omit --file to use audit.jsonl in the state dir")
+    return AuditLog(Path(file))
 
 
 @audit.command()

@@ -40,6 +40,7 @@ on:
 
 permissions:
   contents: read
+  id-token: write  # OIDC federation to AWS for the deploy steps
 
 env:
   MODEL: "@MODEL@"
@@ -49,6 +50,11 @@ env:
   MLSCOPE_TRACKING_URI: ${{ secrets.MLSCOPE_TRACKING_URI }}
   MLSCOPE_STATE_S3: ${{ vars.MLSCOPE_STATE_S3 }}
   PYTHON_VERSION: "3.11"
+  # `mlscope deploy run --target aws` reads these (repository variables, not secrets).
+  AWS_REGION: ${{ vars.AWS_REGION || 'us-east-1' }}
+  MLSCOPE_AWS_BUCKET: ${{ vars.MLSCOPE_AWS_BUCKET }}
+  MLSCOPE_AWS_ROLE_ARN: ${{ vars.MLSCOPE_AWS_ROLE_ARN }}
+  MLSCOPE_AWS_IMAGE: ${{ vars.MLSCOPE_AWS_IMAGE }}
 
 jobs:
   test:
@@ -71,7 +77,7 @@ jobs:
       - name: train and register
         id: register
         run: |
-          mlscope release train --register "$MODEL" --json \
+          mlscope release train --register "$MODEL" --json \\
             --reason "CI run $GITHUB_RUN_ID ($GITHUB_SHA)" > train.json
           echo "version=$(jq -r .registered.version train.json)" >> "$GITHUB_OUTPUT"
 @SAVE@
@@ -101,7 +107,7 @@ jobs:
         run: mlscope release promote "$MODEL" "$VERSION" --to qa --dry-run
       - name: promote to qa
         run: |
-          mlscope release promote "$MODEL" "$VERSION" --to qa \
+          mlscope release promote "$MODEL" "$VERSION" --to qa \\
             --reason "gates passed in CI run $GITHUB_RUN_ID"
 @DEPLOY:qa@
 @SAVE@
@@ -119,7 +125,7 @@ jobs:
 @SETUP@
       - name: promote to prod (approvals gate)
         run: |
-          mlscope release promote "$MODEL" "$VERSION" --to prod \
+          mlscope release promote "$MODEL" "$VERSION" --to prod \\
             --reason "approved for CI run $GITHUB_RUN_ID"
 @DEPLOY:prod@
       - name: verify the audit log
@@ -172,8 +178,16 @@ _SAVE = """\
           overwrite: true"""
 
 _DEPLOY = """\
-      - name: deploy to @ENV@
-        run: mlscope deploy aws "$MODEL" "$VERSION" --env @ENV@ --reason "CI run $GITHUB_RUN_ID\""""
+      - name: AWS credentials (OIDC, no stored keys)
+        uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}
+          aws-region: ${{ env.AWS_REGION }}
+      - name: deploy to @ENV@ (SageMaker endpoint)
+        run: |
+          mlscope deploy run "$MODEL" "$VERSION" --env @ENV@ --target aws \\
+            --reason "CI run $GITHUB_RUN_ID"
+"""
 
 
 def github_workflow(model: str, spec_file: str = "mlscope.yaml") -> str:
@@ -184,5 +198,5 @@ def github_workflow(model: str, spec_file: str = "mlscope.yaml") -> str:
                          "use a relative path such as mlscope.yaml or ml/mlscope.yaml")
     text = _TEMPLATE.replace("@SETUP@", _SETUP).replace("@SAVE@", _SAVE)
     for env in ("dev", "qa", "prod"):
-        text = text.replace(f"@DEPLOY:{env}@", _DEPLOY.replace("@ENV@", env))
+        text = text.replace(f"@DEPLOY:{env}@", _DEPLOY.rstrip("\n").replace("@ENV@", env))
     return text.replace("@MODEL@", model).replace("@SPEC@", spec_file)
