@@ -28,7 +28,8 @@ class CliResult:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test gets its own MLSCOPE_HOME so catalog imports and registries never leak."""
     monkeypatch.setenv("MLSCOPE_HOME", str(tmp_path_factory.mktemp("mlscope_home")))
     reset_catalog()
