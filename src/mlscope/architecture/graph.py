@@ -75,7 +75,7 @@ class ArchitectureGraph:
     def context_view(self) -> ArchitectureGraph:
         """Sponsor view: users and source systems kept, each lifecycle phase folded into one box.
 
-        Flows between phases are merged; their labels are joined (at most three, then "…").
+        Flows between phases are merged; their labels are joined (at most two, then a count).
         """
         view = ArchitectureGraph(self.use_case, self.level, self.title,
                                  phase_titles=dict(self.phase_titles), clustered=False)
@@ -86,10 +86,12 @@ class ArchitectureGraph:
                     view.components[c.id] = c
                     owner[c.id] = c.id
                 continue
+            # The box names what the phase holds: sponsors read labels, not service names.
+            shown = ", ".join(c.label for c in members[:3])
+            more = f" and {len(members) - 3} more" if len(members) > 3 else ""
             view.components[phase] = Component(
                 id=phase, kind=f"phase:{phase}", label=self.phase_title(phase), phase=phase,
-                aws=", ".join(dict.fromkeys(c.aws.split(" (")[0] for c in members[:3])),
-                oss=f"{len(members)} components")
+                aws=f"{shown}{more}", oss="")
             for c in members:
                 owner[c.id] = phase
         merged: dict[tuple[str, str], list[Flow]] = {}
@@ -99,6 +101,6 @@ class ArchitectureGraph:
                 merged.setdefault((a, b), []).append(f)
         for (a, b), flows in merged.items():
             labels = list(dict.fromkeys(f.label for f in flows if f.label))
-            text = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+            text = "; ".join(labels[:2]) + (f" (+{len(labels) - 2})" if len(labels) > 2 else "")
             view.flows.append(Flow(a, b, text, loop=all(f.loop for f in flows)))
         return view

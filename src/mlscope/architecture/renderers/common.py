@@ -18,7 +18,9 @@ def safe_id(name: str, reserved: frozenset[str]) -> str:
 
 
 def wrap(text: str, width: int = 24) -> list[str]:
-    return textwrap.wrap(text, width=width, break_long_words=True) or [""]
+    # Whole words only, so a label can still be found (and read) across its lines.
+    return textwrap.wrap(text, width=width, break_long_words=False,
+                         break_on_hyphens=False) or [""]
 
 
 def phase_style(phase: str) -> Phase:

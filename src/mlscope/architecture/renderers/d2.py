@@ -15,8 +15,9 @@ RESERVED = frozenset({
 
 
 def _q(value: str) -> str:
-    # A double-quoted D2 string: escape backslashes, quotes and `$` (substitutions).
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+    # A double-quoted D2 string: escape backslashes, quotes, `$` (substitutions), newlines.
+    text = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return '"' + text.replace("\n", "\\n") + '"'
 
 
 def _key(name: str) -> str:

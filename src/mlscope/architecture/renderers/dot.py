@@ -49,15 +49,16 @@ def _node_label(c: Component, icon: str | None) -> str:
             f"<TD>{text}</TD></TR></TABLE>>")
 
 
-def _legend() -> list[str]:
+def _legend(clustered: bool) -> list[str]:
     rows = (
         '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>'
         f'<TR><TD ALIGN="LEFT">────▶</TD><TD ALIGN="LEFT">{_h(LEGEND_SOLID)}</TD></TR>'
         f'<TR><TD ALIGN="LEFT">- - - ▶</TD><TD ALIGN="LEFT">{_h(LEGEND_LOOP)}</TD></TR>'
         '<TR><TD ALIGN="LEFT"><B>Box</B></TD><TD ALIGN="LEFT">component · AWS service · '
         "<I>or open-source option</I></TD></TR>"
-        '<TR><TD ALIGN="LEFT"><B>Frame</B></TD><TD ALIGN="LEFT">lifecycle phase</TD></TR>'
     )
+    if clustered:
+        rows += '<TR><TD ALIGN="LEFT"><B>Frame</B></TD><TD ALIGN="LEFT">lifecycle phase</TD></TR>'
     return ["  \"_legend\" [shape=plain, fontsize=10, label=<<TABLE BORDER=\"1\" COLOR=\"#999999\" "
             f'CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">{rows}</TABLE>>];']
 
@@ -100,6 +101,6 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
             # serving: an edge from a top-row box must not pull the monitoring frame up there.
             attrs.append("constraint=false")
         lines.append(f"  {_q(f.source)} -> {_q(f.target)} [{', '.join(attrs)}];")
-    lines += _legend()
+    lines += _legend(graph.clustered)
     lines.append("}")
     return "\n".join(lines) + "\n"

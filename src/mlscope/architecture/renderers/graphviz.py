@@ -32,15 +32,18 @@ def icon_root() -> Path | None:
 
 
 def _shrink(src: Path, dest: Path) -> None:
-    # Icons ship at 300 px; 3x the drawn size keeps them sharp and the SVG small.
+    # Icons ship at 300 px (~20 kB each); twice the drawn size in 64 colours stays sharp on
+    # high-DPI screens and keeps a 30-box SVG under ~100 kB. Without Pillow: the originals.
     try:
         from PIL import Image
     except ImportError:
         shutil.copyfile(src, dest)
         return
     with Image.open(src) as img:
-        img.thumbnail((ICON_PX * 3, ICON_PX * 3))
-        img.save(dest, format="PNG", optimize=True)
+        small = img.convert("RGBA")
+        small.thumbnail((ICON_PX * 2, ICON_PX * 2))
+        small.quantize(64, method=Image.Quantize.FASTOCTREE).save(dest, format="PNG",
+                                                                  optimize=True)
 
 
 def _stage_icons(graph: ArchitectureGraph, folder: Path) -> dict[str, str]:
