@@ -23,7 +23,8 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("example", ["recommender", "llm-pretrain"])
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in
+                                            (REPO / "examples").glob("*/mlscope.yaml")))
 def test_report_renders_in_chromium(example: str, tmp_path: Path) -> None:
     written = write_report(REPO / "examples" / example / "mlscope.yaml", tmp_path)
     shot = ARTIFACTS / f"{example}.png"
@@ -35,7 +36,7 @@ def test_report_renders_in_chromium(example: str, tmp_path: Path) -> None:
     assert all(s["heading"] for s in page.sections)
     # Every chart the report drew was laid out by the browser with a real size and marks.
     drawn = sum(len(s.figures) for s in written.report.sections)
-    assert drawn >= 2 and len(page.charts) == drawn
+    assert drawn >= 1 and len(page.charts) == drawn
     for chart in page.charts:
         assert chart["width"] > 300 and chart["height"] > 100 and chart["marks"] > 10, chart
     assert page.screenshot is not None and page.screenshot.stat().st_size > 20_000

@@ -52,20 +52,35 @@ def no_external_resources(html: str) -> None:
     assert "<script" not in html and "<link" not in html and "@import" not in html
 
 
-@pytest.mark.parametrize("example", ["recommender", "llm-pretrain"])
+EXAMPLE_NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/mlscope.yaml"))
+# Bugs in other engines that make a section fail on a bundled example (the report still renders).
+KNOWN_ENGINE_BUGS = {
+    "edge-assistant": "cost engine: environments without resources raise numpy AxisError",
+}
+
+
+@pytest.mark.parametrize("example", [
+    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_ENGINE_BUGS[n], strict=False))
+    if n in KNOWN_ENGINE_BUGS else n for n in EXAMPLE_NAMES])
 def test_each_example_renders_every_section(example: str, tmp_path: Path) -> None:
     written = write_report(EXAMPLES / example / "mlscope.yaml", tmp_path)
     report = written.report
     assert [s.id for s in report.sections] == SECTION_IDS
-    assert not [s.notice for s in report.sections if s.status == "failed"]
     html = written.html_path.read_text()
     for s in report.sections:
         assert f'id="{s.id}"' in html
         assert s.status != "ok" or s.facts or s.figures or s.findings or s.tables
-    assert report.section("plan").status == "ok" and report.section("estimate").status == "ok"
     assert len(report.summary) == 5
     assert written.size_bytes < MAX_BYTES
     no_external_resources(html)
+    assert not [s.notice for s in report.sections if s.status == "failed"]
+
+
+@pytest.mark.parametrize("example", ["recommender", "llm-pretrain"])
+def test_examples_with_a_plan_show_estimate_and_plan(example: str) -> None:
+    report = build_report(load_spec(EXAMPLES / example / "mlscope.yaml"))
+    assert report.section("plan").status == "ok" and report.section("estimate").status == "ok"
+    assert report.section("plan").figures and report.section("estimate").figures
 
 
 def test_costed_project_has_bars_histogram_and_summary(tmp_path: Path) -> None:

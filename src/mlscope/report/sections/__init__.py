@@ -37,7 +37,8 @@ def _guarded(section_id: str, builder: Callable[[], Section]) -> Section:
         return _placeholder(section_id).unavailable(f"not available yet: {exc}")
     except Exception as exc:  # one engine's bug must not hide the other sections
         return _placeholder(section_id).unavailable(
-            f"failed: {type(exc).__name__}: {exc} (please report this bug)", "failed")
+            f"the engine failed on this spec ({type(exc).__name__}: {exc}); please report this "
+            "bug", "failed")
 
 
 def _placeholder(section_id: str) -> Section:
