@@ -223,3 +223,12 @@ def test_export_errors(run: Callable[..., Any], tmp_path: Path) -> None:
     assert res.code == 2 and "nothing to export" in res.err
     res = run("export", "schedules", str(spec), "--format", "pulumi")
     assert res.code == 2 and "pulumi" in res.err
+
+
+def test_long_names_stay_unique_and_short() -> None:
+    from mlscope.costs.exports.plan import safe_name
+
+    long = "mlscope-" + "x" * 80
+    a, b = safe_name(long + "-start-1"), safe_name(long + "-stop-1")
+    assert len(a) == len(b) == 64 and a != b
+    assert safe_name("mlscope dev/nb 1") == "mlscope-dev-nb-1"

@@ -7,6 +7,7 @@ hours.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -71,7 +72,12 @@ def events(schedule: Schedule) -> list[Event]:
 
 
 def safe_name(text: str, limit: int = 64) -> str:
-    return re.sub(r"[^0-9A-Za-z_.-]+", "-", text).strip("-")[:limit]
+    """An AWS-safe name; a long one keeps a hash of the whole so truncation cannot collide."""
+    clean = re.sub(r"[^0-9A-Za-z_.-]+", "-", text).strip("-")
+    if len(clean) <= limit:
+        return clean
+    digest = hashlib.sha1(clean.encode()).hexdigest()[:8]
+    return f"{clean[:limit - 9]}-{digest}"
 
 
 def notebook_names(res: NotebookResource) -> list[str]:
