@@ -16,11 +16,13 @@ import numpy as np
 
 from mlscope.costs import montecarlo as mc
 from mlscope.costs.pricing import (
+    INTERNET_TIERS,
     UnitPrice,
     instance_price,
     internet_egress_tiers,
     mwaa_price,
     storage_price,
+    storage_transfer_price,
     tiered_cost,
     transfer_price,
     user_price,
@@ -331,8 +333,6 @@ def transfer_line(env: str, region: str, res: TransferResource, months: Months) 
 
 
 def storage_price_for_tier(region: str) -> UnitPrice:
-    from mlscope.costs.pricing import INTERNET_TIERS, storage_transfer_price
-
     price = storage_transfer_price("DataTransfer", INTERNET_TIERS[0][1], region)
     assert price is not None  # internet_egress_tiers() already checked
     return price
