@@ -8,7 +8,9 @@ process, schedules not yet simulated; warm = schedule simulations cached).
 
 from __future__ import annotations
 
+import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -88,14 +90,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mlscope.yaml"
         path.write_text(SPEC)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "mlscope", "cost", str(path), "--month", "2027-01",
                         "--months", str(MONTHS), "--draws", str(DRAWS), "--json"],
                        check=True, capture_output=True)
         cli = time.perf_counter() - start
-    print(f"whole CLI (`mlscope cost FILE --months 12 --json`, new process): {cli:.3f} s")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"whole CLI (`mlscope cost FILE --months 12 --json`, new process): {cli:.3f} s wall, "
+          f"{cpu:.3f} s CPU (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     verdict = "PASS" if timings[0] < 2.0 else "FAIL"
-    print(f"target < 2 s (cold, in process): {verdict}; CLI {'PASS' if cli < 2.0 else 'FAIL'}")
+    print(f"target < 2 s (cold, in process): {verdict}; whole CLI wall "
+          f"{'PASS' if cli < 2.0 else 'FAIL'}, CPU {'PASS' if cpu < 2.0 else 'FAIL'}")
 
 
 if __name__ == "__main__":
