@@ -77,17 +77,20 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
     ]
     for phase, members in graph.by_phase():
         style = phase_style(phase)
-        indent = "    " if graph.clustered else "  "
-        if graph.clustered:
+        # Users and source systems sit at both ends of the flow (sources on top, consumers at
+        # the bottom): a frame around them would stretch across the whole drawing.
+        framed = graph.clustered and phase != "external"
+        indent = "    " if framed else "  "
+        if framed:
             lines += [f"  subgraph cluster_{phase} {{",
                       f"    label={_q(graph.phase_title(phase))}; labeljust=l; fontsize=14;",
                       f'    style="rounded,filled"; fillcolor="{style.color}"; '
                       f'color="{style.border}"; penwidth=1.5;']
         for c in members:
-            fill = "#FFFFFF" if graph.clustered else style.color
+            fill = "#FFFFFF" if framed else style.color
             lines.append(f'{indent}{_q(c.id)} [label={_node_label(c, icons.get(c.id))}, '
                          f'color="{style.border}", fillcolor="{fill}"];')
-        if graph.clustered:
+        if framed:
             lines.append("  }")
     phase_of = {c.id: c.phase for c in graph.components.values()}
     fed = {f.target for f in graph.flows if not f.loop}
