@@ -209,3 +209,14 @@ def test_examples_are_priced(run: Callable[..., Any], example: str) -> None:
     res = run("export", "schedules", str(EXAMPLES / example / "mlscope.yaml"), "--format",
               "terraform", "--json")
     assert res.code == 0, res.err
+
+
+def test_total_draws_match_the_report(spec_file: Path) -> None:
+    from mlscope.costs.runrate import monthly_total_draws
+
+    spec = load_spec(spec_file)
+    report = estimate_costs(spec, (2026, 3), 2, draws=1000, seed=3)
+    totals = monthly_total_draws(spec, (2026, 3), 2, draws=1000, seed=3)
+    assert totals.shape == (1000, 2)
+    assert np.percentile(totals[:, 1], 90) == pytest.approx(report["total"]["monthly"][1]["p90"],
+                                                            abs=0.01)
