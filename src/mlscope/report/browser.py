@@ -75,7 +75,7 @@ addEventListener('error',function(e){__probeErrors.push(String(e.message||
 _PROBE_TAIL = """<script>(function(){var out={errors:__probeErrors,sections:[],charts:[],
  height:document.documentElement.scrollHeight};
 document.querySelectorAll('section.report-section').forEach(function(s){
- out.sections.push({id:s.id,status:s.dataset.status||'ok',
+ out.sections.push({id:s.id,status:s.dataset.status||'ok',top:s.getBoundingClientRect().top,
  heading:(s.querySelector('h2')||{}).textContent||''})});
 document.querySelectorAll('figure svg').forEach(function(g){var b=g.getBoundingClientRect();
  out.charts.push({section:g.closest('section').id,cls:g.getAttribute('class')||'',

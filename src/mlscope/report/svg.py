@@ -220,4 +220,4 @@ def chance(p: float) -> str:
 
 
 def percent(v: float) -> str:
-    return f"{v * 100:.0f}%"
+    return f"{v * 100:.3g}%"

@@ -14,14 +14,19 @@ from mlscope.report.model import EngineUnavailable, Section
 from mlscope.report.sections import architecture, assumptions, costs, estimate, plan
 from mlscope.spec.models import ProjectSpec
 
-# (id, title, lead) of each section, used when its builder cannot even start.
-_PLACEHOLDERS: dict[str, tuple[str, str]] = {
-    "architecture": ("Architecture", "The components the system needs and their AWS services."),
-    "readiness": ("Readiness", "What the chosen MLOps level needs but the project lacks."),
-    "estimate": ("Training estimate", "How long one training run takes and what it costs."),
-    "monthly-cost": ("Monthly cost", "What running the system costs each month."),
-    "budget-risk": ("Budget and overrun risk", "The chance of going over the monthly budget."),
-    "plan": ("Plan", "Short, time-boxed experiments and features, each ending with a demo."),
+# id -> (title, lead, engine) of each section, used when its builder cannot finish.
+_PLACEHOLDERS: dict[str, tuple[str, str, str]] = {
+    "architecture": ("Architecture", "The components the system needs and their AWS services.",
+                     "architecture engine"),
+    "readiness": ("Readiness", "What the chosen MLOps level needs but the project lacks.",
+                  "architecture engine"),
+    "estimate": ("Training estimate", "How long one training run takes and what it costs.",
+                 "training estimator"),
+    "monthly-cost": ("Monthly cost", "What running the system costs each month.", "cost engine"),
+    "budget-risk": ("Budget and overrun risk", "The chance of going over the monthly budget.",
+                    "cost engine"),
+    "plan": ("Plan", "Short, time-boxed experiments and features, each ending with a demo.",
+             "plan"),
 }
 
 
@@ -37,12 +42,12 @@ def _guarded(section_id: str, builder: Callable[[], Section]) -> Section:
         return _placeholder(section_id).unavailable(f"not available yet: {exc}")
     except Exception as exc:  # one engine's bug must not hide the other sections
         return _placeholder(section_id).unavailable(
-            f"the engine failed on this spec ({type(exc).__name__}: {exc}); please report this "
-            "bug", "failed")
+            f"the {_PLACEHOLDERS[section_id][2]} failed on this spec ({type(exc).__name__}: "
+            f"{exc}); please report this bug", "failed")
 
 
 def _placeholder(section_id: str) -> Section:
-    title, lead = _PLACEHOLDERS[section_id]
+    title, lead, _ = _PLACEHOLDERS[section_id]
     return Section(section_id, title, lead)
 
 

@@ -7,6 +7,7 @@ engine's own cost lines and seed, and used only if they reproduce the engine's q
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,8 @@ from mlscope.report.model import Figure, Section, Table, engine_function
 from mlscope.spec.models import ProjectSpec
 
 MONTHS = 12  # the budget horizon the report looks at
+MIN_DRIVER_SHARE = 0.01
+MAX_DRIVERS = 6
 SEED = 0
 
 
@@ -23,6 +26,11 @@ def cost_report(spec: ProjectSpec) -> dict[str, Any]:
     estimate_costs = engine_function("mlscope.costs.runrate", "estimate_costs", "cost engine")
     result: dict[str, Any] = estimate_costs(spec, months=MONTHS, seed=SEED)
     return result
+
+
+def month_name(label: str) -> str:
+    """'2027-07' -> 'Jul 2027'."""
+    return dt.date(int(label[:4]), int(label[5:7]), 1).strftime("%b %Y")
 
 
 def _range(row: dict[str, float]) -> str:
@@ -52,7 +60,7 @@ def build_monthly(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
     sec = Section("monthly-cost", "Monthly cost",
                   "What running the system costs each month in each environment, and what "
                   "switching things off out of hours saves.")
-    month = costs["months"][0]
+    month = month_name(costs["months"][0])
     first = costs["total"]["monthly"][0]
     horizon = costs["total"]["horizon"]
     saved = first["savings_usd"]
@@ -94,7 +102,7 @@ def build_monthly(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
 def risk_line(budget: dict[str, Any]) -> str:
     worst = max(budget["overrun_probability_by_month"])
     return (f"{svg.chance(worst)} chance of going over the {svg.money(budget['monthly_usd'])} "
-            f"monthly budget in the riskiest month ({budget['worst_month']}); "
+            f"monthly budget in the riskiest month ({month_name(budget['worst_month'])}); "
             f"{svg.chance(budget['any_month_overrun_probability'])} that at least one of the "
             f"next {len(budget['overrun_probability_by_month'])} months does")
 
@@ -108,15 +116,16 @@ def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
         return sec.unavailable("the spec has no monthly budget (`budget: monthly_usd:`), so "
                                "there is nothing to measure an overrun against", "no-input")
     worst = int(budget["worst_month_index"])
+    worst_name = month_name(budget["worst_month"])
     row = costs["total"]["monthly"][worst]
     sec.facts = [("Overrun risk", risk_line(budget)),
                  ("Monthly budget", svg.money(budget["monthly_usd"])),
-                 (f"Cost in {budget['worst_month']}", _range(row))]
+                 (f"Cost in {worst_name}", _range(row))]
     draws = _worst_month_draws(spec, costs, worst)
-    label = f"Total cost of {budget['worst_month']}, USD"
+    label = f"Total cost of {worst_name}, USD"
     if draws is not None:
         chart = charts.overrun_histogram(list(draws), budget["monthly_usd"], x_label=label)
-        caption = (f"{len(draws):,} simulated versions of {budget['worst_month']}, the month "
+        caption = (f"{len(draws):,} simulated versions of {worst_name}, the month "
                    "most likely to go over; red bars are months over budget.")
     else:
         chart = charts.quantile_cdf([(0.1, row["p10"]), (0.5, row["p50"]), (0.9, row["p90"])],
@@ -124,13 +133,18 @@ def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
         caption = "P10, P50 and P90 of the month most likely to go over, joined."
     sec.figures.append(Figure(chart, caption))
     drivers = budget.get("drivers") or []
-    if drivers:
+    # The few lines that move the bill; the long tail of <1% ones is only counted.
+    main = [d for d in drivers if d["share_of_variance"] >= MIN_DRIVER_SHARE][:MAX_DRIVERS]
+    if main:
+        rest = len(drivers) - len(main)
         sec.tables.append(Table(
             ["Cost line", "Uncertain inputs", "Share of the uncertainty",
-             "Overrun chance when it runs high / low"],
+             "Overrun chance if this line is above / below its median"],
             [[d["line"], ", ".join(d["inputs"]), f"{d['share_of_variance']:.0%}",
               _pair(d.get("overrun_probability_if_high"), d.get("overrun_probability_if_low"))]
-             for d in drivers], "What drives the risk"))
+             for d in main],
+            "What drives the risk" + (f" ({rest} other uncertain lines each move it less than "
+                                      f"{MIN_DRIVER_SHARE:.0%})" if rest else "")))
     sec.data = {"budget": budget}
     return sec
 
