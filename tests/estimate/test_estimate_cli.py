@@ -139,3 +139,23 @@ def test_ranges_always_ordered(params: float, tokens: float, count: int) -> None
     d = est.to_dict()
     assert _quantiles_ordered(d["accelerator_hours"]) and _quantiles_ordered(d["cost_usd"])
     assert d["accelerator_hours"]["p50"] > 0
+
+
+def test_dataset_tokens_are_measured(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "The quick brown fox jumps over the lazy dog. " * 200
+    (corpus / "a.txt").write_text(text)
+    (corpus / "b.jsonl").write_text('{"text": "hello world, this is a sample"}\n' * 50)
+    res = run("estimate", "training", "--params", "1e8", "--dataset", corpus,
+              "--bytes-per-token", "4", "--epochs", "3", "--accelerator", "H100",
+              "--count", "1", "--json")
+    assert res.code == 0, res.err
+    d = res.json()
+    measured = d["dataset"]["tokens"]
+    assert measured > 0 and d["dataset"]["method"]
+    assert d["tokens"] == pytest.approx(measured * 3)
+    assert d["flops"] == pytest.approx(6 * 1e8 * measured * 3)
+    res = run("estimate", "training", "--params", "1e8", "--dataset", corpus, "--tokens", "1e9",
+              "--accelerator", "H100")
+    assert res.code == 2 and "--tokens and --dataset" in res.err
