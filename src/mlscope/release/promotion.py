@@ -147,6 +147,12 @@ class Release:
                              "pass --to-version N to choose the version to restore")
         if target == current:
             raise InputError(f"v{target} already holds {env}")
+        # Rollback skips the gates, so it may only restore a version that held the environment
+        # before; anything else must go through `promote`.
+        earlier = {e.version for e in self.history.events(model, env)}
+        if target not in earlier:
+            raise InputError(f"v{target} never held {env}, so it cannot be rolled back to",
+                             f"promote it: `mlscope release promote {model} {target} --to {env}`")
         self.registry.version(model, target)
         self._move_alias(model, env, target, current, actor, "rollback", reason, extra={})
         return self.history.events(model, env)[-1]
