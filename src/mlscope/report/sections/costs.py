@@ -1,8 +1,7 @@
 """Sections: monthly cost by environment (with and without schedules) and the overrun risk.
 
-Figures come from the cost engine's `estimate_costs`. The overrun histogram needs the Monte
-Carlo draws, which that function summarises as quantiles; they are re-drawn here with the
-engine's own cost lines and seed, and used only if they reproduce the engine's quantiles.
+Figures come from the cost engine's `estimate_costs`; the overrun histogram from its
+`monthly_total_draws` (the same seeded draws), used only if they reproduce the quantiles above.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mlscope.report import charts, svg
-from mlscope.report.model import Figure, Section, Table, engine_function
+from mlscope.report.model import EngineUnavailable, Figure, Section, Table, engine_function
 from mlscope.spec.models import ProjectSpec
 
 MONTHS = 12  # the budget horizon the report looks at
@@ -156,18 +155,17 @@ def _pair(high: float | None, low: float | None) -> str:
 
 
 def _worst_month_draws(spec: ProjectSpec, costs: dict[str, Any], month: int) -> np.ndarray | None:
-    """The engine's Monte Carlo draws of one month, or None if they cannot be reproduced."""
+    """The engine's Monte Carlo draws of one month, or None if it does not expose them."""
     try:
-        from mlscope.costs.lines import build_lines
-        from mlscope.costs.schedules import month_sequence
-
-        first = costs["months"][0]
-        seq = month_sequence(int(first[:4]), int(first[5:7]), len(costs["months"]))
-        rng = np.random.default_rng(costs["monte_carlo"]["seed"])
-        n = int(costs["monte_carlo"]["draws"])
-        totals = np.sum([line.sample(rng, n) for line in build_lines(spec, seq)], axis=0)
-    except (ImportError, AttributeError, KeyError, TypeError, ValueError):
+        total_draws = engine_function("mlscope.costs.runrate", "monthly_total_draws",
+                                      "cost engine")
+    except EngineUnavailable:
         return None
+    first = costs["months"][0]
+    totals = np.asarray(total_draws(spec, (int(first[:4]), int(first[5:7])), len(costs["months"]),
+                                    int(costs["monte_carlo"]["draws"]),
+                                    int(costs["monte_carlo"]["seed"])))
+    # Same draws as the figures above, or none: the chart must agree with the table.
     mine = np.percentile(totals[:, month], [10, 50, 90])
     theirs = [costs["total"]["monthly"][month][k] for k in ("p10", "p50", "p90")]
     if not np.allclose(mine, theirs, rtol=1e-3, atol=0.02):
