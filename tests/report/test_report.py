@@ -171,6 +171,8 @@ def test_cli_report_errors_exit_2(run, tmp_path: Path) -> None:  # type: ignore[
     afile.write_text("x")
     res = run("report", EXAMPLES / "recommender" / "mlscope.yaml", "-o", afile)
     assert res.code == 2 and "Traceback" not in res.err
+    res = run("report", EXAMPLES / "recommender" / "mlscope.yaml", "-o", afile / "sub")
+    assert res.code == 2 and "cannot write the report" in res.err
 
 
 def test_pdf_without_chromium_names_the_package(run, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -83,13 +83,17 @@ def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = Fals
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {out} exists and is not a folder",
                          "pass a folder with -o, e.g. -o build/report")
-    out.mkdir(parents=True, exist_ok=True)
     report = build_report(spec, _display_path(Path(spec_path)))
     html_path = out / REPORT_FILE
-    html_path.write_text(render_html(report), encoding="utf-8")
-    for section in report.sections:
-        for name, content in section.attachments.items():
-            (out / name).write_text(content, encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(render_html(report), encoding="utf-8")
+        for section in report.sections:
+            for name, content in section.attachments.items():
+                (out / name).write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report to {out}: {exc.strerror or exc}",
+                         "pass a folder you can write to with -o") from None
     pdf_path = None
     if pdf:
         from mlscope.report.browser import print_pdf
