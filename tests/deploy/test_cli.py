@@ -136,3 +136,14 @@ def test_aws_deploy_status_and_shift_via_the_cli(
     assert res.code == 0 and res.json()["weights"] == {"v1": 2.0}
     res = run("deploy", "shift", "--weights", "v9=1", *where)
     assert res.code == 2 and "did you mean v1" in res.err
+
+
+def test_serve_without_the_serving_extra_says_how_to_install_it(
+        run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    res = run("serve", "--artifact", ".")
+    assert res.code == 2 and "pip install 'mlscope[serving]'" in res.err

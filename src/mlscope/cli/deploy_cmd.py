@@ -97,6 +97,9 @@ def run_deploy(model: str, version: int, env: str, target: str, reason: str,
     result: dict[str, Any]
     if target == "local":
         from mlscope.release.deploy.local import deploy_local
+        from mlscope.serving.server import require_serving_extra
+
+        require_serving_extra()
 
         result = deploy_local(model, str(version), artifact_dir, env, host=host, port=port,
                               reason=reason)

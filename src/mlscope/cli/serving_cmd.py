@@ -32,8 +32,14 @@ def serve(model: str | None, alias: str | None, artifact: Path | None, tracking_
            -H 'content-type: application/json'
     """
     from mlscope.errors import InputError
-    from mlscope.serving.server import build_source, check_port, serve_forever
+    from mlscope.serving.server import (
+        build_source,
+        check_port,
+        require_serving_extra,
+        serve_forever,
+    )
 
+    require_serving_extra()
     check_port(port)
     if poll_s < 0:
         raise InputError(f"--poll {poll_s} is negative", "use 0 to disable polling")

@@ -5,11 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mlscope.errors import ConflictError, InputError
+from mlscope.errors import ConflictError, EngineMissingError, InputError
 from mlscope.serving.source import AliasSource, ModelSource, PointerFileSource, StaticSource
 
 # Read from the environment, never from argv (anyone can read argv with ps).
 ADMIN_TOKEN_ENV = "MLSCOPE_ADMIN_TOKEN"
+
+
+def require_serving_extra() -> None:
+    """One-line error (exit 2) instead of an ImportError traceback without the extra."""
+    import importlib.util
+
+    missing = [m for m in ("fastapi", "uvicorn", "httpx", "prometheus_client")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise EngineMissingError(f"serving needs {', '.join(missing)}, which is not installed",
+                                 "pip install 'mlscope[serving]'")
 
 
 def build_source(*, model: str | None = None, alias: str | None = None,
