@@ -69,7 +69,8 @@ def deploy() -> None:
 @click.option("--env", required=True, help="Environment: dev, qa, prod...")
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True)
 @click.option("--reason", default="", help="Why (recorded in the audit log).")
-@click.option("--tracking-uri", help="MLflow tracking URI (default: SQLite in the state dir).")
+@click.option("--tracking-uri", help="MLflow tracking URI (default: $MLSCOPE_TRACKING_URI, "
+              "or SQLite in the state dir).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="local: interface to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), help="local: port [default: a free one].")
 @click.option("--weight", type=click.FloatRange(0, 1, min_open=True), default=1.0,

@@ -14,7 +14,8 @@ from mlscope.cli.output import json_option, print_json
 @click.option("--alias", help="Environment alias to follow, e.g. prod; promotions hot-swap in.")
 @click.option("--artifact", type=click.Path(path_type=Path, file_okay=False),
               help="Serve an artifact directory directly instead of a registry alias.")
-@click.option("--tracking-uri", help="MLflow tracking URI (default: SQLite in the state dir).")
+@click.option("--tracking-uri", help="MLflow tracking URI (default: $MLSCOPE_TRACKING_URI, "
+              "or SQLite in the state dir).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to bind; 0.0.0.0 exposes the service to the network.")
 @click.option("--port", default=8080, show_default=True, type=int)
