@@ -201,7 +201,8 @@ def grouped_bars(categories: Sequence[str], series: Sequence[tuple[str, str, Seq
         x0 = box.left + i * slot + (slot - bar * len(series)) / 2
         for j, (name, colour, vals) in enumerate(series):
             v = vals[i]
-            x, y = x0 + j * bar, ys(v)
+            # A small but real cost stays visible (2 px) next to a large one.
+            x, y = x0 + j * bar, min(ys(v), box.bottom - 2) if v > 0 else box.bottom
             shape = svg.rect(x + 2, y, bar - 4, box.bottom - y, fill=colour, rx=2)
             label = svg.text(x + bar / 2, y - 5, svg.money(v), text_anchor="middle", font_size=11)
             out.append(svg.titled(shape + label, f"{cat}, {name}: {svg.money(v)} per month"))
