@@ -38,7 +38,7 @@ def _unknown(name: str, graph: ArchitectureGraph) -> str:
 
 def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
                     locate: Locator | None = None) -> ArchitectureGraph:
-    """Remove, rename, add components, then remove and add flows; raise with every problem."""
+    """Remove, add, rename components, then remove and add flows; raise with every problem."""
     problems = _Problems(locate or _no_place)
     catalog = get_component_catalog()
     for i, cid in enumerate(section.remove):
@@ -47,6 +47,16 @@ def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
             continue
         del graph.components[cid]
         graph.flows = [f for f in graph.flows if cid not in (f.source, f.target)]
+    for i, add in enumerate(section.add):
+        if add.id in graph.components:
+            problems.add(("add", i, "id"), f"component '{add.id}' already exists; use `rename` "
+                         "to relabel it, or `remove` it to replace it")
+            continue
+        kind = catalog.kind(add.kind)
+        graph.components[add.id] = Component(
+            add.id, kind.id, add.label or kind.title, kind.phase,
+            add.aws or (kind.aws[0] if kind.aws else ""),
+            add.oss or (kind.oss[0] if kind.oss else ""), origin="spec")
     for cid, label in section.rename.items():
         if cid not in graph.components:
             problems.add(("rename", cid), _unknown(cid, graph))
@@ -54,16 +64,6 @@ def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
             problems.add(("rename", cid), "the new label must be one non-empty line")
         else:
             graph.components[cid].label = label.strip()
-    for i, add in enumerate(section.add):
-        if add.id in graph.components:
-            problems.add(("add", i, "id"), f"component '{add.id}' already exists; use `rename` "
-                         "to relabel it or `remove` it first")
-            continue
-        kind = catalog.kind(add.kind)
-        graph.components[add.id] = Component(
-            add.id, kind.id, add.label or kind.title, kind.phase,
-            add.aws or (kind.aws[0] if kind.aws else ""),
-            add.oss or (kind.oss[0] if kind.oss else ""), origin="spec")
     for i, ref in enumerate(section.remove_flows):
         kept = [f for f in graph.flows if (f.source, f.target) != (ref.from_, ref.to)]
         if len(kept) == len(graph.flows):

@@ -29,7 +29,7 @@ def _path(graph: ArchitectureGraph, c: Component) -> str:
 
 
 def emit_d2(graph: ArchitectureGraph) -> str:
-    lines = [f"# {graph.heading} ({GENERATOR})", "direction: right",
+    lines = [f"# {graph.heading} ({GENERATOR})", "direction: down",
              f"title: {_q(graph.heading)} {{near: top-center; shape: text; style.font-size: 24}}"]
     where: dict[str, str] = {}
     for phase, members in graph.by_phase():
@@ -43,7 +43,8 @@ def emit_d2(graph: ArchitectureGraph) -> str:
             where[c.id] = _path(graph, c)
             text = f"{c.label}\n{c.aws}" if c.aws else c.label
             lines.append(f"{indent}{_key(c.id)}: {_q(text)} {{")
-            lines.append(f"{indent}  style.fill: \"#FFFFFF\"")
+            fill = "#FFFFFF" if graph.clustered else style.color
+            lines.append(f"{indent}  style.fill: {_q(fill)}")
             lines.append(f"{indent}  style.stroke: {_q(style.border)}")
             lines.append(f"{indent}}}")
         if graph.clustered:
