@@ -130,3 +130,18 @@ def test_rejects_unsafe_names() -> None:
         github_workflow("recs\n  evil: true")
     with pytest.raises(InputError):
         github_workflow("recs", spec_file="../../etc/passwd")
+
+
+def test_every_command_in_the_guide_parses() -> None:
+    guide = Path(__file__).resolve().parents[2] / "docs" / "release.md"
+    calls = []
+    for line in guide.read_text().splitlines():
+        if line.startswith("$ ") and " mlscope " in f" {line[2:]}":
+            tokens = shlex.split(line[2:].split(";")[0])
+            start = tokens.index("mlscope")
+            calls.append(tokens[start + 1:])
+    assert len(calls) >= 12
+    for args in calls:
+        if args[0] in ("deploy", "serve") and not _module_present(args[0]):
+            continue
+        assert resolve(args) is not None, args
