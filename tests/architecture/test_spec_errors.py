@@ -110,3 +110,14 @@ def test_overrides_apply(make_spec) -> None:
     assert pairs[("app", "router")] == "page view"  # relabelled, not duplicated
     assert sum(1 for f in graph.flows if (f.source, f.target) == ("app", "router")) == 1
     assert ("events", "ingest") not in pairs
+
+
+def test_architecture_problems_lists_every_problem(write_spec) -> None:
+    from mlscope.architecture.locate import architecture_problems
+
+    path = write_spec("recommender", 2, "architecture:\n  remove: [nosuch]\n  flows:\n"
+                      "    - {from: api, to: lakee}\n")
+    problems = architecture_problems(path)
+    assert len(problems) == 2
+    assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: architecture\.", p) for p in problems)
+    assert architecture_problems(write_spec("recommender", 2)) == []

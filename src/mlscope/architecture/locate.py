@@ -23,3 +23,20 @@ def load_with_locator(path: str | Path) -> tuple[ProjectSpec, Locator]:
         return f"{source}:{where[0]}:{where[1]}" if where else source
 
     return spec, locate
+
+
+def architecture_problems(path: str | Path) -> list[str]:
+    """Every located problem of the spec's architecture (empty when it builds), for `validate`.
+
+    Problems the spec model already reports (bad YAML, unknown keys or kinds) are raised by
+    `load_spec_text` as SpecError, so callers run this only on a spec that validated.
+    """
+    from mlscope.architecture.build import build_architecture
+    from mlscope.architecture.validate import ArchitectureSpecError
+
+    spec, locate = load_with_locator(path)
+    try:
+        build_architecture(spec, locate)
+    except ArchitectureSpecError as exc:
+        return list(exc.problems)
+    return []
