@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-FAST = ("--fractions", "0.1,0.2,0.4", "--repeats", "1", "--no-warmup")
+FAST = ("--fractions", "0.1,0.2,0.4", "--repeats", "1", "--no-warmup", "--extra-runs", "0")
 
 
 def test_contract_with_a_real_training_command(run, train_script: Path, python: str) -> None:

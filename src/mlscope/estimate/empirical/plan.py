@@ -120,3 +120,42 @@ def run_env(base: dict[str, str], fraction: float, threads: int | None,
     else:
         env["MLSCOPE_THREADS"] = str(available_cpus())
     return env
+
+
+# The two fastest runs of a fraction must agree within this ratio, and a smaller fraction may
+# not be this much slower than a larger one, before its fastest run is trusted.
+SETTLE_RATIO = 1.25
+
+
+def unsettled_fractions(runs: Sequence[tuple[float, float]]) -> list[float]:
+    """Fractions whose fastest (fraction, seconds) run is not confirmed yet.
+
+    On a busy machine a run can be slowed down several times over; one more repeat at such a
+    fraction costs little and keeps a slowed run from bending the curve.
+    """
+    by_fraction: dict[float, list[float]] = {}
+    for fraction, seconds in runs:
+        by_fraction.setdefault(fraction, []).append(seconds)
+    lows = {f: min(v) for f, v in by_fraction.items()}
+    out = set()
+    for f, values in by_fraction.items():
+        ordered = sorted(values)
+        if len(ordered) >= 2 and ordered[1] > SETTLE_RATIO * ordered[0]:
+            out.add(f)
+        if any(lows[f] > SETTLE_RATIO * lows[g] for g in lows if g > f):
+            out.add(f)
+    return sorted(out)
+
+
+def next_extra_runs(done: Sequence[PlannedRun], seconds: Sequence[float],
+                    budget: int) -> list[PlannedRun]:
+    """One more repeat at each unsettled fraction, within the remaining budget of runs."""
+    if budget <= 0:
+        return []
+    measured = [(p.fraction, s) for p, s in zip(done, seconds, strict=True)
+                if not p.warmup and p.threads is None]
+    repeats: dict[float, int] = {}
+    for p in done:
+        if not p.warmup and p.threads is None:
+            repeats[p.fraction] = max(repeats.get(p.fraction, 0), p.repeat + 1)
+    return [PlannedRun(f, repeats[f], None) for f in unsettled_fractions(measured)][:budget]

@@ -24,6 +24,7 @@ from mlscope.estimate.empirical.plan import (
     available_cpus,
     check_command,
     fill_command,
+    next_extra_runs,
     plan_runs,
     run_env,
 )
@@ -56,6 +57,7 @@ class CalibrationPlan:
     warmup: bool = True
     serial_check: bool = False
     timeout_s: float | None = None
+    extra_runs: int = 8  # at most this many extra repeats where runs disagree
     cwd: str = field(default_factory=os.getcwd)
 
     def __post_init__(self) -> None:
@@ -120,35 +122,48 @@ def _sample_for(plan: CalibrationPlan, fraction: float) -> str | None:
     return marker.read_text()
 
 
+def _run_one(plan: CalibrationPlan, planned: PlannedRun, env_base: dict[str, str]) -> Run:
+    sample_path = _sample_for(plan, planned.fraction)
+    threads = planned.threads or available_cpus()
+    argv = fill_command(plan.command, planned.fraction, sample_path, threads)
+    env = run_env(env_base, planned.fraction, planned.threads, sample_path)
+    measured = measure_command(argv, env, timeout_s=plan.timeout_s)
+    if measured.exit_code != 0:
+        raise CommandFailedError(planned, measured)
+    return Run(planned.fraction, planned.repeat, measured.wall_s, measured.cpu_s,
+               measured.peak_rss_mb, measured.exit_code, planned.threads, planned.warmup,
+               measured.gpu_s, measured.peak_gpu_mb)
+
+
 def execute(plan: CalibrationPlan, resume: bool = False,
             progress: Progress | None = None) -> tuple[list[Run], Path]:
-    """Run what is not done yet; returns every run (in plan order) and the state file."""
+    """Run what is not done yet, then extra repeats where runs disagree.
+
+    Returns every run (in the order run) and the state file.
+    """
     done = load_runs(plan) if resume else {}
     path = save_runs(plan, done)
-    total = len(plan.runs)
     env_base = dict(os.environ)
-    for index, planned in enumerate(plan.runs):
-        if planned.key in done:
+    queue = list(plan.runs)
+    finished: list[PlannedRun] = []
+    budget = plan.extra_runs
+    while queue:
+        planned = queue.pop(0)
+        total = len(finished) + 1 + len(queue)
+        if planned.key not in done:
             if progress:
-                progress(planned, done[planned.key], index + 1, total)
-            continue
+                progress(planned, None, len(finished), total)
+            done[planned.key] = _run_one(plan, planned, env_base)
+            save_runs(plan, done)
+        finished.append(planned)
         if progress:
-            progress(planned, None, index, total)
-        sample_path = _sample_for(plan, planned.fraction)
-        threads = planned.threads or available_cpus()
-        argv = fill_command(plan.command, planned.fraction, sample_path, threads)
-        env = run_env(env_base, planned.fraction, planned.threads, sample_path)
-        measured = measure_command(argv, env, timeout_s=plan.timeout_s)
-        if measured.exit_code != 0:
-            raise CommandFailedError(planned, measured)
-        run = Run(planned.fraction, planned.repeat, measured.wall_s, measured.cpu_s,
-                  measured.peak_rss_mb, measured.exit_code, planned.threads, planned.warmup,
-                  measured.gpu_s, measured.peak_gpu_mb)
-        done[planned.key] = run
-        save_runs(plan, done)
-        if progress:
-            progress(planned, run, index + 1, total)
-    return [done[p.key] for p in plan.runs], path
+            progress(planned, done[planned.key], len(finished), total)
+        if planned.threads is None and (not queue or queue[0].threads == 1):
+            # The repeats at all fractions are in: settle the ones that disagree.
+            extra = next_extra_runs(finished, [done[p.key].wall_s for p in finished], budget)
+            budget -= len(extra)
+            queue = extra + queue
+    return [done[p.key] for p in finished], path
 
 
 def run_plan(plan: CalibrationPlan, resume: bool = False, progress: Progress | None = None,
