@@ -142,6 +142,8 @@ def test_table_output(run: Callable[..., Any], spec_file: Path) -> None:
     ("project: {name: p, region: eu-west-1}\nenvironments:\n  - name: a\n    resources:\n"
      "      - {kind: mwaa, name: af}\n", "give usd_per_hour"),
     ("project: {name: p}\nenvironments:\n  - name: a\n  - name: a\n", "environment names repeat"),
+    ("project: {name: p}\nenvironments:\n  - name: dev\n  - name: prod\n",
+     "(dev, prod) have no resources to price"),
 ])
 def test_errors(run: Callable[..., Any], tmp_path: Path, yaml_text: str, message: str) -> None:
     path = tmp_path / "s.yaml"

@@ -53,15 +53,7 @@ def no_external_resources(html: str) -> None:
 
 
 EXAMPLE_NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/mlscope.yaml"))
-# Bugs in other engines that make a section fail on a bundled example (the report still renders).
-KNOWN_ENGINE_BUGS = {
-    "edge-assistant": "cost engine: environments without resources raise numpy AxisError",
-}
-
-
-@pytest.mark.parametrize("example", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_ENGINE_BUGS[n], strict=False))
-    if n in KNOWN_ENGINE_BUGS else n for n in EXAMPLE_NAMES])
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_each_example_renders_every_section(example: str, tmp_path: Path) -> None:
     written = write_report(EXAMPLES / example / "mlscope.yaml", tmp_path)
     report = written.report

@@ -45,7 +45,7 @@ def estimate_costs(spec: ProjectSpec, start: tuple[int, int] | None = None, mont
     year, month = start or current_month()
     seq = month_sequence(year, month, months)
     labels = [f"{y:04d}-{m:02d}" for y, m in seq]
-    lines = build_lines(spec, seq)
+    lines = _priced_lines(spec, seq)
     samples = draw_lines(lines, draws, seed)
     totals = np.sum(list(samples.values()), axis=0)
     budget = budget_usd if budget_usd is not None else spec.budget.monthly_usd
@@ -97,6 +97,16 @@ def estimate_costs(spec: ProjectSpec, start: tuple[int, int] | None = None, mont
     return report
 
 
+def _priced_lines(spec: ProjectSpec, seq: list[tuple[int, int]]) -> list[CostLine]:
+    lines = build_lines(spec, seq)
+    if not lines:
+        names = ", ".join(e.name for e in spec.environments)
+        raise InputError(f"the environments ({names}) have no resources to price",
+                         "list each environment's resources (notebooks, endpoints, training, "
+                         "storage...; see docs/costs.md)")
+    return lines
+
+
 def draw_lines(lines: list[CostLine], draws: int, seed: int) -> dict[str, np.ndarray]:
     """Each line's Monte Carlo draws (draws × months), from one seeded generator in line order."""
     rng = np.random.default_rng(seed)
@@ -106,7 +116,7 @@ def draw_lines(lines: list[CostLine], draws: int, seed: int) -> dict[str, np.nda
 def monthly_total_draws(spec: ProjectSpec, start: tuple[int, int], months: int = 1,
                         draws: int = DEFAULT_DRAWS, seed: int = 0) -> np.ndarray:
     """The draws (draws × months) behind `estimate_costs`' total P10/P50/P90, for charts."""
-    lines = build_lines(spec, month_sequence(start[0], start[1], months))
+    lines = _priced_lines(spec, month_sequence(start[0], start[1], months))
     return np.asarray(np.sum(list(draw_lines(lines, draws, seed).values()), axis=0))
 
 
