@@ -46,14 +46,15 @@ def test_swaps_under_load_without_failed_requests(
     for w in workers:
         w.start()
     try:
-        # Promote back and forth a few times while the clients hammer the server.
+        # Promote back and forth a few times while the clients hammer the server; wait for
+        # each swap so a slow poller on a loaded machine cannot skip a version.
         for version in ("2", "1", "2"):
-            time.sleep(0.4)
+            time.sleep(0.3)
             write_pointer(pointer, version, artifacts[version])
-        deadline = time.monotonic() + 5
-        while httpx.get(f"{url}/readyz").json()["model_version"] != "2":
-            assert time.monotonic() < deadline, "the final version was never picked up"
-            time.sleep(0.05)
+            deadline = time.monotonic() + 10
+            while httpx.get(f"{url}/readyz").json()["model_version"] != version:
+                assert time.monotonic() < deadline, f"version {version} was never picked up"
+                time.sleep(0.02)
         time.sleep(0.3)
     finally:
         stop.set()
