@@ -80,6 +80,28 @@ def test_secrets_redacted(tmp_path: Path) -> None:
     assert log.verify().ok
 
 
+def test_concurrent_appends_keep_the_chain(tmp_path: Path) -> None:
+    # Separate processes (CI jobs, a deploy next to a promotion) append to the same log at
+    # once; without the file lock this interleaves and breaks the chain within a few entries.
+    import subprocess
+    import sys
+    import time
+
+    path, go = tmp_path / "shared.jsonl", tmp_path / "go"
+    code = ("import os, sys, time; from pathlib import Path; "
+            "from mlscope.release.audit import AuditLog; log = AuditLog(Path(sys.argv[1]))\n"
+            "while not os.path.exists(sys.argv[3]): time.sleep(0.005)\n"
+            "for i in range(60): log.append(sys.argv[2], 'deploy', f'm:{i}')")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"p{k}", str(go)])
+             for k in range(3)]
+    time.sleep(1.0)  # let every process import and wait at the start line
+    go.touch()
+    assert all(p.wait(60) == 0 for p in procs)
+    res = AuditLog(path).verify()
+    assert res.ok, res.message
+    assert res.entries == 180
+
+
 def test_default_log_uses_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLSCOPE_STATE_DIR", str(tmp_path / "st"))
     default_audit_log().append("a", "register", "m:1")

@@ -20,6 +20,7 @@ def test_example_spec_is_valid(run: Callable[..., Any]) -> None:
 @pytest.mark.parametrize(("section", "needle"), [
     ({"gates": {"staging": {}}}, "unknown environment 'staging'"),
     ({"gates": {"prod": {"requires": "uat"}}}, "unknown environment 'uat'"),
+    ({"gates": {"qa": {"requires": "qa"}}}, "names qa itself"),
     ({"gates": {"qa": {"metrics": {"rmse": {}}}}}, "give `min`, `max`"),
     ({"gates": {"qa": {"metrics": {"rmse": {"min": 2, "max": 1}}}}}, "larger than"),
     ({"gates": {"qa": {"beat_champion": {"metric": "auc"}}}}, "per-request metric"),

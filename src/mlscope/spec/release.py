@@ -113,6 +113,8 @@ class ReleaseSection(SpecModel):
             if env not in self.environments:
                 raise ValueError(f"gates for unknown environment '{env}' "
                                  f"(environments: {', '.join(self.environments)})")
+            if gate.requires == env:
+                raise ValueError(f"gates.{env}.requires names {env} itself")
             if gate.requires is not None and gate.requires not in self.environments:
                 raise ValueError(f"gates.{env}.requires names unknown environment "
                                  f"'{gate.requires}'")
