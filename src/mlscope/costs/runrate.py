@@ -148,6 +148,9 @@ def _assumptions(lines: list[CostLine]) -> list[str]:
         "run the real elapsed hours their schedule gives in its own time zone",
         "a [low, high] input is its P10 and P90 (lognormal when low > 0); autoscaled instance "
         "counts are triangular(min, typical, max)",
+        "each month is drawn independently (storage growth excepted): if usage stays high or "
+        "low for months at a time, the chance that at least one month overruns is lower than "
+        "shown and the per-month figures hold",
     ]
     quality = sorted({p.quality for line in lines for _, p in line.prices})
     rough = [q for q in quality if "rough" in q]
