@@ -159,3 +159,12 @@ def test_dataset_tokens_are_measured(run, tmp_path: Path) -> None:  # type: igno
     res = run("estimate", "training", "--params", "1e8", "--dataset", corpus, "--tokens", "1e9",
               "--accelerator", "H100")
     assert res.code == 2 and "--tokens and --dataset" in res.err
+
+
+def test_als_spec_searches_cpu_instances(run) -> None:  # type: ignore[no-untyped-def]
+    d = run("estimate", "spec", EXAMPLES / "recommender" / "mlscope.yaml", "--json").json()
+    best, deadline = d["best"], d["deadline_hours"]
+    assert best is not None and best["wall_clock_hours"]["p90"] <= deadline
+    assert all(o["accelerator"] == "" for o in d["options"])
+    meeting = [o for o in d["options"] if o["meets_deadline"]]
+    assert all(best["cost_usd"]["p50"] <= o["cost_usd"]["p50"] for o in meeting)

@@ -68,8 +68,9 @@ def render_estimate(result: dict[str, Any]) -> None:
     c.print(t)
     best = result.get("best")
     if best:
-        c.print(f"[bold]Recommended:[/bold] {best['instances']} x {best['instance_type']} "
-                f"({best['count']} x {best['accelerator']}) {best['purchase']} in "
+        carried = f" ({best['count']} x {best['accelerator']})" if best["accelerator"] else ""
+        c.print(f"[bold]Recommended:[/bold] {best['instances']} x {best['instance_type']}"
+                f"{carried} {best['purchase']} in "
                 f"{best['region']}: {_range(best['wall_clock_hours'], fmt_hours)}, "
                 f"{_range(best['cost_usd'], fmt_money)}")
     if result.get("search"):

@@ -17,6 +17,7 @@ from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.errors import InputError
 from mlscope.estimate.pricing import PURCHASE_OPTIONS, hourly_price
 from mlscope.estimate.ranges import Range
+from mlscope.estimate.recommend import Option, Recommendation, recommend_from
 
 # Seconds per (rating x factor) per sweep on one vCPU; measured 4.1-4.3e-9 (see module doc),
 # widened for other CPU families and libraries.
@@ -103,3 +104,30 @@ def estimate_als(users: float, items: float, interactions: float, factors: int,
     ]
     return AlsEstimate(users, items, interactions, factors, iterations, instance, wall, costs,
                        purchase, memory_gb, assumptions)
+
+
+def search_als(users: float, items: float, interactions: float, factors: int, iterations: int,
+               region: str | None = None, deadline_hours: float | None = None,
+               budget_usd: float | None = None,
+               purchases: tuple[str, ...] = ("on-demand", "spot")) -> Recommendation:
+    """Every CPU instance of the region (EC2 and SageMaker) that holds the data in memory."""
+    region = region or DEFAULT_REGION
+    candidates: list[Option] = []
+    searched = 0
+    for inst in get_catalog().instances:
+        if inst.region != region or inst.accelerator or not inst.vcpus:
+            continue
+        est = estimate_als(users, items, interactions, factors, iterations, inst.instance_type,
+                           region)
+        for purchase in purchases:
+            searched += 1
+            cost = est.cost_by_purchase.get(purchase)
+            if cost is None or est.memory_gb > inst.memory_gib * 0.9:
+                continue
+            hp = hourly_price(inst, purchase)
+            wall = est.wall_clock_hours * (hp.time_factor if hp else Range(1.0))
+            candidates.append(Option(
+                inst, "", 0, 1, purchase, wall, cost, est.memory_gb, 0,
+                meets_deadline=deadline_hours is None or wall.p90 <= deadline_hours,
+                meets_budget=budget_usd is None or cost.p90 <= budget_usd))
+    return recommend_from(candidates, searched, deadline_hours, budget_usd)

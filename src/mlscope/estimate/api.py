@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlscope.errors import InputError
-from mlscope.estimate.als import estimate_als
+from mlscope.estimate.als import estimate_als, search_als
 from mlscope.estimate.recommend import search
 from mlscope.estimate.shapes import resolve_shape
 from mlscope.estimate.training import TrainingSetup, estimate_training
@@ -57,6 +57,9 @@ def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
         if t.deadline is not None:
             out["deadline_hours"] = t.deadline
             out["meets_deadline"] = est.wall_clock_hours.p90 <= t.deadline
+        als_rec = search_als(d.users or 0, d.items or 0, d.interactions or 0, m.factors or 64,
+                             m.iterations or 15, region, t.deadline, t.budget_usd).to_dict()
+        out.update({"search": als_rec, "options": als_rec["options"], "best": als_rec["best"]})
         return out
     if spec.model.kind != "transformer":
         raise InputError(f"no analytic estimator for model.kind '{spec.model.kind}'",

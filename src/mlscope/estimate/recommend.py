@@ -149,6 +149,12 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
                     plan.zero_stage,
                     meets_deadline=deadline_hours is None or w.p90 <= deadline_hours,
                     meets_budget=budget_usd is None or cost.p90 <= budget_usd))
+    return recommend_from(candidates, searched, deadline_hours, budget_usd)
+
+
+def recommend_from(candidates: list[Option], searched: int, deadline_hours: float | None,
+                   budget_usd: float | None) -> Recommendation:
+    """The Pareto front of `candidates` and the best one under a deadline and/or budget."""
     front = pareto_front(candidates)
     front = [Option(**{**o.__dict__, "pareto": True}) for o in front]
     ok = [o for o in candidates if o.meets_deadline and o.meets_budget]
@@ -181,8 +187,10 @@ def _why_none(candidates: list[Option], deadline: float | None, budget: float | 
     cheapest = min(candidates, key=lambda o: o.cost_usd.p90)
     parts = []
     if deadline is not None:
-        parts.append(f"the fastest option needs {fastest.wall_clock_hours.p90:,.0f} h at P90 "
-                     f"({fastest.count} x {fastest.accelerator})")
+        what = (f"{fastest.count} x {fastest.accelerator}" if fastest.accelerator
+                else fastest.instance.instance_type)
+        parts.append(f"the fastest option needs {fastest.wall_clock_hours.p90:,.1f} h at P90 "
+                     f"({what})")
     if budget is not None:
         parts.append(f"the cheapest costs ${cheapest.cost_usd.p90:,.0f} at P90")
     return "; ".join(parts) + "; relax the deadline or budget"
