@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,18 +75,24 @@ class AuditLog:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _last(self) -> tuple[int, str]:
-        """(seq, hash) of the last line; (0, GENESIS) for an empty log."""
+        """(seq, hash) of the last line; (0, GENESIS) for an empty log. Reads only the tail."""
         if not self.path.exists():
             return 0, GENESIS
-        last = ""
-        with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    last = line
-        if not last:
+        with open(self.path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            block, data = 4096, b""
+            while size > 0 and data.strip().count(b"\n") < 1:
+                step = min(block, size)
+                size -= step
+                fh.seek(size)
+                data = fh.read(step) + data
+                block *= 2
+        lines = [ln for ln in data.splitlines() if ln.strip()]
+        if not lines:
             return 0, GENESIS
         try:
-            entry = json.loads(last)
+            entry = json.loads(lines[-1])
             return int(entry["seq"]), str(entry["hash"])
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"audit log {self.path} ends with a corrupt entry",
@@ -108,6 +115,7 @@ class AuditLog:
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(canonical_json(entry) + "\n")
                 fh.flush()
+                os.fsync(fh.fileno())  # an audit entry must survive a crash right after
             self.head_path.write_text(canonical_json({"seq": entry["seq"], "hash": entry["hash"]}))
         return entry
 
