@@ -70,3 +70,12 @@ def test_validate_cli(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert res.code == 0 and res.json()["valid"] is True
     schema = run("schema").json()
     assert "training" in schema["properties"]
+
+
+def test_validate_reports_architecture_problems_with_location(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "mlscope.yaml"
+    f.write_text("project: {name: x, use_case: recommender, mlops_level: 1}\n"
+                 "architecture:\n  flows:\n    - {from: nowhere, to: registry, label: x}\n")
+    res = run("validate", f)
+    assert res.code == 2
+    assert f"{f}:4:8: architecture.flows.0.from: no component 'nowhere'" in res.err

@@ -7,19 +7,24 @@ from pathlib import Path
 from mlscope.architecture.overrides import Loc, Locator
 
 # The spec loader already maps locations to YAML positions; reuse it rather than parse twice.
-from mlscope.spec.loader import _locate, _parse, _read, load_spec_text
+from mlscope.spec.loader import (
+    load_spec_text,
+    locate_position,
+    parse_with_positions,
+    read_spec_text,
+)
 from mlscope.spec.models import ProjectSpec
 
 
 def load_with_locator(path: str | Path) -> tuple[ProjectSpec, Locator]:
     """The validated spec at `path` and a locator into its text."""
     source = str(path)
-    text = _read(path)
+    text = read_spec_text(path)
     spec = load_spec_text(text, source)
-    _, positions = _parse(text, source)
+    _, positions = parse_with_positions(text, source)
 
     def locate(loc: Loc) -> str:
-        where = _locate(loc, positions)
+        where = locate_position(loc, positions)
         return f"{source}:{where[0]}:{where[1]}" if where else source
 
     return spec, locate

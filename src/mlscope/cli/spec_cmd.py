@@ -22,6 +22,11 @@ def schema() -> None:
 def validate(file: str, as_json: bool) -> None:
     """Validate FILE and list every problem with its file:line:column."""
     problems = validate_file(file)
+    if not problems:
+        # Flows to missing components and cycles depend on the use case's blueprint.
+        from mlscope.architecture.locate import architecture_problems
+
+        problems = architecture_problems(file)
     if as_json:
         print_json({"file": file, "valid": not problems, "problems": problems})
     elif problems:

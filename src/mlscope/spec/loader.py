@@ -32,7 +32,7 @@ def _positions(node: yaml.Node, path: Loc, out: dict[Loc, tuple[int, int]]) -> N
             _positions(item, (*path, i), out)
 
 
-def _locate(loc: Loc, positions: dict[Loc, tuple[int, int]]) -> tuple[int, int] | None:
+def locate_position(loc: Loc, positions: dict[Loc, tuple[int, int]]) -> tuple[int, int] | None:
     loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
     while loc:
         if loc in positions:
@@ -41,7 +41,7 @@ def _locate(loc: Loc, positions: dict[Loc, tuple[int, int]]) -> tuple[int, int] 
     return positions.get(())
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[Loc, tuple[int, int]]]:
+def parse_with_positions(text: str, source: str) -> tuple[Any, dict[Loc, tuple[int, int]]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -58,7 +58,7 @@ def _parse(text: str, source: str) -> tuple[Any, dict[Loc, tuple[int, int]]]:
 
 def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec | None, list[str]]:
     """Validate spec text; return the spec (when valid) and every problem with its location."""
-    data, positions = _parse(text, source)
+    data, positions = parse_with_positions(text, source)
     if not isinstance(data, dict):
         return None, [f"{source}:1:1: the spec must be a mapping with at least "
                       "`project: {name: ...}`"]
@@ -68,7 +68,7 @@ def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec 
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            where = _locate(loc, positions)
+            where = locate_position(loc, positions)
             prefix = f"{source}:{where[0]}:{where[1]}" if where else source
             dotted = ".".join(str(p) for p in loc if not str(p).startswith("function-"))
             msg = err["msg"].removeprefix("Value error, ")
@@ -85,7 +85,7 @@ def load_spec_text(text: str, source: str = "mlscope.yaml") -> ProjectSpec:
     return spec
 
 
-def _read(path: str | Path) -> str:
+def read_spec_text(path: str | Path) -> str:
     p = Path(path)
     if not p.exists():
         raise InputError(f"spec file '{p}' does not exist",
@@ -98,13 +98,13 @@ def _read(path: str | Path) -> str:
 
 
 def load_spec(path: str | Path) -> ProjectSpec:
-    return load_spec_text(_read(path), str(path))
+    return load_spec_text(read_spec_text(path), str(path))
 
 
 def validate_file(path: str | Path) -> list[str]:
     """Every problem of the spec at `path` (empty when it is valid)."""
     try:
-        _, problems = spec_problems(_read(path), str(path))
+        _, problems = spec_problems(read_spec_text(path), str(path))
     except SpecError as exc:
         return exc.problems
     return problems
