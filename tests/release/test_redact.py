@@ -46,3 +46,11 @@ def test_dict_keys() -> None:
 def test_any_secret_pair_is_hidden(value: str, key: str, sep: str) -> None:
     out = redact_text(f"reason with {key}{sep}{value} inside")
     assert value not in out.replace(key, "")
+
+
+@given(st.from_regex(r"AKIA[0-9A-Z]{16}", fullmatch=True),
+       st.from_regex(r"ghp_[A-Za-z0-9]{36}", fullmatch=True),
+       st.text(alphabet=string.ascii_letters + " .,", max_size=40))
+def test_generated_credentials_never_survive(aws_key: str, gh_token: str, text: str) -> None:
+    out = redact({"reason": f"{text} {aws_key} {text}", "note": [f"use {gh_token}"]})
+    assert aws_key not in str(out) and gh_token not in str(out)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -55,3 +58,16 @@ def test_errors(state: Path) -> None:
     assert err.value.suggestions == ["recs"]
     with pytest.raises(InputError, match="no version 9"):
         reg.set_alias("recs", "qa", 9)
+
+
+def test_any_tracking_uri(state: Path, tmp_path: Path, run: Callable[..., Any]) -> None:
+    other = tmp_path / "team.db"
+    shutil.copy(state / "mlflow.db", other)  # an already-migrated empty store
+    uri = f"sqlite:///{other}"
+    res = run("release", "register", "recs", "--artifact", _artifact_dir(tmp_path, 5),
+              "--tracking-uri", uri, "--json")
+    assert res.code == 0, res.err
+    assert Registry(uri).versions("recs")[0].version == 1
+    assert Registry().models() == []  # the default store is untouched
+    assert run("release", "promote", "recs", "1", "--to", "dev", "--tracking-uri", uri).code == 0
+    assert Registry(uri).alias_version("recs", "dev") == 1
