@@ -89,3 +89,15 @@ def test_audit_verify_human_output(registered: Path, run: Callable[..., Any],
     (state / "audit.jsonl").write_text("")
     cut = run("audit", "verify", "--json")
     assert cut.code == 1 and cut.json()["audit"]["first_bad"] == 1
+
+
+def test_tampered_alias_history_fails_verify(registered: Path, run: Callable[..., Any],
+                                             state: Path) -> None:
+    assert run("release", "promote", "recs", "1", "--to", "dev").code == 0
+    history = state / "alias_history.jsonl"
+    history.write_text(history.read_text().replace('"version":1', '"version":7'))
+    res = run("audit", "verify", "--json")
+    assert res.code == 1
+    body = res.json()
+    assert body["audit"]["ok"] and not body["alias_history"]["ok"]
+    assert body["alias_history"]["first_bad"] == 1
