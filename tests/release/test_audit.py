@@ -71,6 +71,22 @@ def test_truncated_tail_detected(tmp_path: Path) -> None:
     assert not res.ok and res.first_bad == 4 and "deleted from the end" in res.message
 
 
+def test_anchor_catches_a_rewritten_log(tmp_path: Path) -> None:
+    log = _log(tmp_path, 3)
+    anchor = log.verify().head
+    log.append("alice@example.com", "promote", "recs:9")
+    assert log.verify(anchor).ok  # the anchored entry is still in a longer chain
+    # Rewrite history consistently (new chain, new head file): only the anchor notices.
+    forged = AuditLog(tmp_path / "forged.jsonl")
+    for entry in log.entries():
+        forged.append(entry["actor"], entry["action"], entry["subject"], "rewritten")
+    forged.path.replace(log.path)
+    forged.head_path.replace(log.head_path)
+    assert log.verify().ok
+    res = log.verify(anchor)
+    assert not res.ok and "anchored hash" in res.message
+
+
 def test_secrets_redacted(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "a.jsonl")
     log.append("bob", "approve", "recs:2", reason="ok, password=hunter2",

@@ -379,15 +379,18 @@ def _log_for(file: str | None) -> Any:
 @audit.command()
 @click.option("--file", "file", default=None, type=click.Path(dir_okay=False),
               help="The log to check (default: audit.jsonl in the state dir).")
+@click.option("--anchor", default=None, metavar="HASH",
+              help="A head hash recorded elsewhere earlier (CI log, ticket); it must still be "
+                   "in the audit chain.")
 @json_option
-def verify(file: str | None, as_json: bool) -> None:
+def verify(file: str | None, anchor: str | None, as_json: bool) -> None:
     """Exit 0 when the hash chain is intact; 1 naming the first bad entry."""
     from mlscope.release.history import AliasHistory
 
     logs = [("audit", _log_for(file))]
     if file is None:
         logs.append(("alias history", AliasHistory().log))
-    results = {name: log.verify() for name, log in logs}
+    results = {name: log.verify(anchor if name == "audit" else None) for name, log in logs}
     ok = all(r.ok for r in results.values())
     if as_json:
         print_json({"ok": ok, **{name.replace(" ", "_"): {**r.as_dict(), "path": str(log.path)}

@@ -132,7 +132,9 @@ class AuditLog:
                     continue
         return out
 
-    def verify(self) -> VerifyResult:
+    def verify(self, anchor: str | None = None) -> VerifyResult:
+        """Check the chain and the head file; `anchor`, a head hash recorded elsewhere earlier,
+        must still be in the chain (catches a log rewritten together with its head file)."""
         lines = ([ln for ln in self.path.read_text(encoding="utf-8").splitlines() if ln.strip()]
                  if self.path.exists() else [])
         hashes: list[str] = []
@@ -147,6 +149,10 @@ class AuditLog:
         if bad:
             number, problem = bad
             return VerifyResult(False, number, f"entry {number}: {problem}", len(hashes), head)
+        if anchor is not None and anchor.strip().lower() not in hashes:
+            problem = (f"the anchored hash {anchor.strip()[:16]}... is not in the chain: the "
+                       "log was rewritten or is not the anchored log")
+            return VerifyResult(False, None, problem, len(hashes), head)
         return VerifyResult(True, None, f"{len(hashes)} entries, chain intact", len(hashes), head)
 
     def _check_head(self, hashes: list[str]) -> tuple[int, str] | None:
