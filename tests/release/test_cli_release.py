@@ -86,6 +86,9 @@ def test_audit_verify_human_output(registered: Path, run: Callable[..., Any],
                                    state: Path) -> None:
     ok = run("audit", "verify")
     assert ok.code == 0 and "intact" in ok.out and "head " in ok.out
+    head = run("audit", "verify", "--json").json()["audit"]["head"]
+    assert run("audit", "verify", "--anchor", head).code == 0
+    assert run("audit", "verify", "--anchor", "0" * 63 + "1").code == 1
     (state / "audit.jsonl").write_text("")
     cut = run("audit", "verify", "--json")
     assert cut.code == 1 and cut.json()["audit"]["first_bad"] == 1
