@@ -102,8 +102,9 @@ def risk_line(budget: dict[str, Any]) -> str:
     worst = max(budget["overrun_probability_by_month"])
     return (f"{svg.chance(worst)} chance of going over the {svg.money(budget['monthly_usd'])} "
             f"monthly budget in the riskiest month ({month_name(budget['worst_month'])}); "
-            f"{svg.chance(budget['any_month_overrun_probability'])} that at least one of the "
-            f"next {len(budget['overrun_probability_by_month'])} months does")
+            f"up to {svg.chance(budget['any_month_overrun_probability'])} that at least one of "
+            f"the next {len(budget['overrun_probability_by_month'])} months does (months drawn "
+            "independently)")
 
 
 def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
