@@ -49,7 +49,7 @@ def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
         d, m = spec.dataset, spec.model
         if not t.instance:
             raise InputError("an ALS model trains on CPU instances but training.instance is "
-                             "not set", "set training.instance, e.g. r6i.8xlarge")
+                             "not set", "set training.instance, e.g. m6i.8xlarge")
         est = estimate_als(d.users or 0, d.items or 0, d.interactions or 0, m.factors or 64,
                            m.iterations or 15, t.instance, region, t.purchase)
         out = est.to_dict()
