@@ -28,29 +28,30 @@ from mlscope.estimate.empirical.session import CalibrationPlan, run_plan
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "calibrate"
 # name -> (script, what it trains)
 WORKLOADS = {
-    "hgb": ("train_hgb.py", "HistGradientBoosting, 100 rounds, 300k x 40 synthetic"),
-    "linear": ("train_linear.py", "LogisticRegression (lbfgs), 400k x 100 synthetic"),
-    "forest": ("train_forest.py", "RandomForest, 40 trees, 60k x 20 synthetic"),
-    "als": ("train_als.py", "implicit ALS, 128 factors x 30 iterations, MovieLens-100k"),
+    "hgb": ("train_hgb.py", "HistGradientBoosting, 100 rounds, 800k x 40 synthetic"),
+    "linear": ("train_linear.py", "LogisticRegression (lbfgs), 800k x 100 synthetic"),
+    "forest": ("train_forest.py", "RandomForest, 40 trees, 150k x 20 synthetic"),
+    "als": ("train_als.py", "implicit ALS, 512 factors x 30 iterations, MovieLens-100k"),
 }
-ROWS = {"hgb": 300_000, "forest": 60_000}
 FRACTIONS = [0.01, 0.02, 0.05, 0.1]
+# One thread per job: on a small shared machine, multi-threaded (OpenMP) runs are slowed down
+# several times over whenever another process holds a core, which measures the neighbours,
+# not the job (see docs/calibrate.md). Use --threads 0 to let each library use every CPU.
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def command(name: str) -> list[str]:
+def command(name: str, threads: int) -> list[str]:
     script, _ = WORKLOADS[name]
     argv = [sys.executable, str(EXAMPLES / script), "--fraction", "{fraction}"]
-    if name in ROWS:
-        argv += ["--rows", str(ROWS[name])]
-    return argv
+    return argv + (["--threads", str(threads)] if threads else [])
 
 
-def bench(name: str, actual_repeats: int) -> dict[str, object]:
+def bench(name: str, actual_repeats: int, threads: int) -> dict[str, object]:
     started = time.perf_counter()
-    plan = CalibrationPlan(command=command(name), fractions=FRACTIONS, repeats=2)
+    plan = CalibrationPlan(command=command(name, threads), fractions=FRACTIONS, repeats=2)
     result = run_plan(plan, target_fraction=1.0)
     calib_s = time.perf_counter() - started
-    full = [a.replace("{fraction}", "1.0") for a in command(name)]
+    full = [a.replace("{fraction}", "1.0") for a in command(name, threads)]
     actuals = []
     for _ in range(actual_repeats):
         m = measure_command(full)
@@ -78,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--actual-repeats", type=int, default=1, help="full runs per workload")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per job (0 = the libraries' default, all CPUs)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n]
@@ -85,11 +88,15 @@ def main() -> None:
         print("skip als: recbole (which ships MovieLens-100k) is not installed")
         names.remove("als")
     os.environ.setdefault("MLSCOPE_HOME", tempfile.mkdtemp(prefix="mlscope-bench-"))
+    if args.threads:
+        for var in THREAD_VARS:
+            os.environ[var] = str(args.threads)
     print(f"machine: {available_cpus()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
-          f"fractions {FRACTIONS} x 2 repeats (+1 warm-up), target 1.0")
+          f"fractions {FRACTIONS} x 2 repeats (+1 warm-up, + extra where runs disagree), "
+          f"target 1.0, {args.threads or 'all'} thread(s) per job")
     rows = []
     for name in names:
-        row = bench(name, args.actual_repeats)
+        row = bench(name, args.actual_repeats, args.threads)
         rows.append(row)
         print(f"  done {name}: calibration {row['calibration_s']:.0f} s, "
               f"full run {row['actual_s']:.1f} s", flush=True)

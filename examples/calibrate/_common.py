@@ -13,6 +13,9 @@ def parse(description: str, rows: int) -> argparse.Namespace:
                         help="share of the data to train on (default: $MLSCOPE_FRACTION or 1)")
     parser.add_argument("--rows", type=int, default=rows, help="rows of the full dataset")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int,
+                        default=int(os.environ.get("MLSCOPE_THREADS", os.cpu_count() or 1)),
+                        help="threads for the libraries that take a count")
     args = parser.parse_args()
     if not 0 < args.fraction <= 1:
         parser.error("--fraction must be in (0, 1]")

@@ -12,7 +12,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit's advice: it threads itself
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # implicit's advice: it threads itself
 
 import numpy as np
 from _common import parse
@@ -32,7 +32,7 @@ ratings = np.loadtxt(movielens_100k(), skiprows=1, usecols=(0, 1, 2), dtype=np.i
 keep = np.random.default_rng(args.seed).random(len(ratings)) < args.fraction
 users, items, stars = ratings[keep].T
 matrix = csr_matrix((stars.astype(np.float32), (users, items)))
-model = AlternatingLeastSquares(factors=128, iterations=30, regularization=0.05,
-                                random_state=args.seed)
+model = AlternatingLeastSquares(factors=512, iterations=30, regularization=0.05,
+                                num_threads=args.threads, random_state=args.seed)
 model.fit(matrix, show_progress=False)
 print(f"ratings={keep.sum()} users={matrix.shape[0]} items={matrix.shape[1]}")

@@ -9,8 +9,9 @@ from _common import parse
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
-args = parse(__doc__ or "", rows=100_000)
+args = parse(__doc__ or "", rows=150_000)
 n = max(100, round(args.fraction * args.rows))
 X, y = make_classification(n_samples=n, n_features=20, n_informative=10, random_state=args.seed)
-model = RandomForestClassifier(n_estimators=40, n_jobs=-1, random_state=args.seed).fit(X, y)
+model = RandomForestClassifier(n_estimators=40, n_jobs=args.threads, random_state=args.seed)
+model.fit(X, y)
 print(f"rows={n} train_accuracy={model.score(X, y):.3f}")

@@ -9,7 +9,7 @@ from _common import parse
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-args = parse(__doc__ or "", rows=400_000)
+args = parse(__doc__ or "", rows=800_000)
 n = max(100, round(args.fraction * args.rows))
 X, y = make_classification(n_samples=n, n_features=40, n_informative=20, random_state=args.seed)
 # A fixed number of boosting rounds: the cost per round grows with the rows.

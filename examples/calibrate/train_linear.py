@@ -9,7 +9,7 @@ from _common import parse
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-args = parse(__doc__ or "", rows=400_000)
+args = parse(__doc__ or "", rows=800_000)
 n = max(100, round(args.fraction * args.rows))
 X, y = make_classification(n_samples=n, n_features=100, n_informative=30, random_state=args.seed)
 model = LogisticRegression(max_iter=500).fit(X, y)

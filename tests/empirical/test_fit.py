@@ -70,7 +70,7 @@ def test_epochs_scale_only_the_data_part() -> None:
 
 def test_far_extrapolation_and_poor_fit_warn_and_widen() -> None:
     x = np.repeat([0.001, 0.002, 0.004], 2)
-    y = 0.2 + 50 * x
+    y = 0.02 + 50 * x
     near = fit_and_predict(x, y, 0.004 * 2, "seconds")
     far = fit_and_predict(x, y, 1.0, "seconds")
     assert far.extrapolation_ratio > FAR_EXTRAPOLATION
@@ -81,6 +81,15 @@ def test_far_extrapolation_and_poor_fit_warn_and_widen() -> None:
     rng = np.random.default_rng(1)
     erratic = fit_and_predict(FRACTIONS, rng.uniform(1, 10, FRACTIONS.size), 1.0, "seconds")
     assert any("poor fit" in w for w in erratic.warnings)
+
+
+def test_runs_that_are_mostly_start_up_warn_and_widen() -> None:
+    mostly_data = fit_and_predict(FRACTIONS, 0.1 + 50 * FRACTIONS, 1.0, "seconds")
+    mostly_start = fit_and_predict(FRACTIONS, 10 + 50 * FRACTIONS, 1.0, "seconds")
+    assert not mostly_data.warnings
+    assert any("start-up" in w for w in mostly_start.warnings)
+    rel = lambda r: r.prediction.p90 / r.prediction.p10  # noqa: E731
+    assert rel(mostly_start) > rel(mostly_data)
 
 
 def test_repeat_noise_is_zero_for_identical_repeats() -> None:

@@ -11,7 +11,8 @@ Models are scored by leave-one-fraction-out error (all repeats of a fraction lef
 so leaving out the largest fraction is a real extrapolation test) and averaged with weights
 that fall off with that error. The range comes from residual bootstraps of each model (in
 proportion to its weight), plus run-to-run noise, plus the leave-one-out error scaled by how
-far the target lies beyond the measured span; far extrapolation and poor fits widen it more.
+far the target lies beyond the measured fractions, plus a stated prior per decade of
+extrapolation; far extrapolation, poor fits and runs that are mostly start-up widen it more.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ POWER_GRID = np.round(np.arange(0.30, 2.501, 0.02), 2)
 # Leave-one-out errors below this (2 %) are timing noise; they do not make one model certain.
 LOO_ERROR_FLOOR = 0.02
 BOOTSTRAP_DRAWS = 400
+EXTRAPOLATION_SD_PER_DECADE = 0.15  # a prior: see _extrapolation_sd
 MIN_LOG_SD = 0.01  # no timing repeats better than about 1 %, however smooth the runs look
 FAR_EXTRAPOLATION = 20.0  # target / largest measured fraction beyond which we warn and widen
 POOR_FIT_LOG_ERROR = 0.20  # leave-one-out RMS of log(pred/actual) above which the fit is poor
+# Below this share of data-dependent cost at the largest fraction, growth is a small signal.
+SMALL_SIGNAL_SHARE = 0.5
 MODEL_FORMULAS = {"constant": "a", "linear": "a + b*x", "power": "a + b*x**c"}
 MODEL_ORDER = ("constant", "linear", "power")
 
@@ -223,16 +227,19 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
     residuals = np.log(lows / np.maximum(curve(levels), 1e-12))
     loo_error = chosen["loo_rms_log"]
     ratio = target / float(levels.max())
-    span = math.log(float(levels.max()) / float(levels.min()))
-    # Beyond the measured span, the leave-one-out error understates how wrong a curve can be.
-    reach = math.log(ratio) / span if ratio > 1 and span > 0 else 0.0
-    extra_sd = loo_error * max(0.0, reach - 1.0)
+    extra_sd = _extrapolation_sd(levels, ratio, chosen["loo_by_fraction"], loo_error)
     widen = 1.0
     warnings: list[str] = []
     if ratio > FAR_EXTRAPOLATION:
         warnings.append(f"{quantity}: the target is {ratio:.0f}x the largest measured fraction "
                         f"(over {FAR_EXTRAPOLATION:.0f}x); the range is widened by 1.5x, measure "
                         "a larger fraction to narrow it")
+        widen *= 1.5
+    share = _data_share(curve, float(levels[-1]))
+    if share < SMALL_SIGNAL_SHARE and ratio > 1:
+        warnings.append(f"{quantity}: at the largest fraction only {share:.0%} of the run grows "
+                        "with the data (the rest is start-up), so growth is measured on a small "
+                        "signal; the range is widened by 1.5x; measure larger fractions")
         widen *= 1.5
     if loo_error > POOR_FIT_LOG_ERROR:
         warnings.append(f"{quantity}: poor fit (leave-one-out error {math.expm1(loo_error):.0%}); "
@@ -256,6 +263,32 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
     return FitResult(quantity, curve, loo_error, _log_rms(residuals), repeat_noise(x, y),
                      chosen["loo_by_fraction"], [_public(c) for c in scored],
                      Range(p10, median, p90), samples, ratio, warnings)
+
+
+def _data_share(curve: Curve, x: float) -> float:
+    """Share of the fitted cost at x that grows with the data (not the fixed start-up)."""
+    total = float(curve(x))
+    if curve.model == "constant" or total <= 0:
+        return 0.0
+    return (total - curve.a) / total
+
+
+def _extrapolation_sd(levels: np.ndarray, ratio: float, loo: dict[float, float],
+                      loo_error: float) -> float:
+    """Log-SD of the curve's own error at the target, beyond the measured fractions.
+
+    Leaving out the largest fraction tests an extrapolation from the next one down; the target
+    lies further out, so that error grows with the ratio of the two (log) distances. Growth
+    laws also change beyond what small runs show (caches, saturating counts of distinct users
+    or items, deeper trees), which no fit can see: a stated prior adds
+    EXTRAPOLATION_SD_PER_DECADE for each tenfold step past the largest fraction.
+    """
+    if ratio <= 1:
+        return 0.0
+    top, below = float(levels[-1]), float(levels[-2])
+    reach = math.log(ratio) / math.log(top / below)
+    measured = abs(loo.get(top, loo_error)) * reach
+    return math.hypot(measured, EXTRAPOLATION_SD_PER_DECADE * math.log10(ratio))
 
 
 def _public(cand: dict[str, Any]) -> dict[str, Any]:
