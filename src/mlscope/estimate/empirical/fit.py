@@ -29,6 +29,7 @@ from mlscope.errors import InputError
 POWER_GRID = np.round(np.arange(0.30, 2.501, 0.02), 2)
 # Leave-one-out errors below this (2 %) are timing noise; they do not make one model certain.
 LOO_ERROR_FLOOR = 0.02
+POWER_LOO_PENALTY = 2.0
 BOOTSTRAP_DRAWS = 400
 EXTRAPOLATION_SD_PER_DECADE = 0.15  # a prior: see _extrapolation_sd
 MIN_LOG_SD = 0.01  # no timing repeats better than about 1 %, however smooth the runs look
@@ -190,9 +191,13 @@ def score_models(x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
         scored.append({"model": model, "loo_rms_log": _log_rms(list(loo.values())),
                        "loo_by_fraction": loo,
                        "parameters": fit_curve(model, x, y).parameters()})
-    best = min(c["loo_rms_log"] for c in scored)
-    scale = max(best, LOO_ERROR_FLOOR)
-    weights = np.array([math.exp(-0.5 * (c["loo_rms_log"] / scale) ** 2) for c in scored])
+    # Leaving one out of few fractions leaves the 3-parameter power law fitted exactly to the
+    # rest, which flatters it: its error counts for more until there are enough fractions.
+    penalties = [POWER_LOO_PENALTY if c["model"] == "power" and distinct < 6 else 1.0
+                 for c in scored]
+    errors = [c["loo_rms_log"] * pen for c, pen in zip(scored, penalties, strict=True)]
+    scale = max(min(errors), LOO_ERROR_FLOOR)
+    weights = np.array([math.exp(-0.5 * (e / scale) ** 2) for e in errors])
     for cand, weight in zip(scored, weights / weights.sum(), strict=True):
         cand["weight"] = float(weight)
     return scored

@@ -87,6 +87,8 @@ def _stop_group(pid: int) -> None:
             return
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # a dead but unreaped leader still counts as alive
             try:
                 os.killpg(pid, 0)
             except (ProcessLookupError, PermissionError):
