@@ -53,6 +53,11 @@ def _print_failure(exc: Any, plan: Any, as_json: bool) -> None:
                    err=True)
 
 
+def _duration(hours: float) -> str:
+    # fmt_hours rounds to minutes; short jobs (and their instance estimates) need seconds.
+    return f"{hours * 3600:,.0f} s" if hours < 1 / 60 else fmt_hours(hours)
+
+
 def _table(result: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -78,13 +83,13 @@ def _table(result: Any) -> None:
               f"peak RSS {mem.p50:,.0f} MB (P90 {mem.p90:,.0f} MB)")
     if result.instances:
         inst = Table(title="On AWS instances", title_justify="left")
-        for col in ("instance", "vCPUs", "speed", "hours P50 (P10-P90)", "on-demand P50",
+        for col in ("instance", "vCPUs", "speed", "time P50 (P10-P90)", "on-demand P50",
                     "spot P50", "memory"):
             inst.add_column(col)
         for e in result.instances:
             h = e.hours
             inst.add_row(e.instance_type, str(e.vcpus), f"{e.speed_factor:g}",
-                         f"{fmt_hours(h['p50'])} ({fmt_hours(h['p10'])}-{fmt_hours(h['p90'])})",
+                         f"{_duration(h['p50'])} ({_duration(h['p10'])}-{_duration(h['p90'])})",
                          fmt_money(e.usd_on_demand["p50"] if e.usd_on_demand else None),
                          fmt_money(e.usd_spot["p50"] if e.usd_spot else None),
                          "fits" if e.fits_memory else "[red]too small[/]")
