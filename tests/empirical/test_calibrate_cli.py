@@ -203,3 +203,17 @@ def test_scikit_learn_training_through_the_contract(run, tmp_path: Path, python:
     out = res.json()
     assert out["predicted_seconds"]["p50"] > max(r["wall_s"] for r in out["runs"]) * 0.5
     assert out["predicted_peak_rss_mb"] > 50  # scikit-learn is loaded
+
+
+def test_epochs_multiply_the_data_part_not_the_start_up(run, train_script: Path,
+                                                        python: str) -> None:
+    argv = ("calibrate", *FAST, "--json")
+    one = run(*argv, "--", python, str(train_script), "{fraction}")
+    assert one.code == 0, one.err
+    three = run(*argv, "--resume", "--epochs", "3", "--", python, str(train_script),
+                "{fraction}")  # --resume re-fits the saved runs: same data, other epochs
+    assert three.code == 0, three.err
+    p1, p3 = one.json()["predicted_seconds"]["p50"], three.json()["predicted_seconds"]["p50"]
+    assert p1 < p3 < 3 * p1
+    assert three.json()["predicted_peak_rss_mb"] == pytest.approx(
+        one.json()["predicted_peak_rss_mb"])

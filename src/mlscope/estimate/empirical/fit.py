@@ -242,9 +242,10 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
         widen *= 1.5
     share = _data_share(curve, float(levels[-1]))
     if share < SMALL_SIGNAL_SHARE and ratio > 1:
-        warnings.append(f"{quantity}: at the largest fraction only {share:.0%} of the run grows "
-                        "with the data (the rest is start-up), so growth is measured on a small "
-                        "signal; the range is widened by 1.5x; measure larger fractions")
+        warnings.append(f"{quantity}: at the largest fraction only {share:.0%} of it grows "
+                        "with the data (the rest is fixed: start-up time or baseline memory), so "
+                        "growth is measured on a small signal; the range is widened by 1.5x; "
+                        "measure larger fractions")
         widen *= 1.5
     if loo_error > POOR_FIT_LOG_ERROR:
         warnings.append(f"{quantity}: poor fit (leave-one-out error {math.expm1(loo_error):.0%}); "
