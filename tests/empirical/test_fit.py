@@ -92,6 +92,14 @@ def test_runs_that_are_mostly_start_up_warn_and_widen() -> None:
     assert rel(mostly_start) > rel(mostly_data)
 
 
+def test_wildly_differing_repeats_say_the_machine_is_busy() -> None:
+    calm = fit_and_predict(FRACTIONS, 0.1 + 50 * FRACTIONS, 1.0, "seconds")
+    busy_y = (0.1 + 50 * FRACTIONS) * np.tile([1.0, 3.0], 4)
+    busy = fit_and_predict(FRACTIONS, busy_y, 1.0, "seconds")
+    assert any("busy" in w for w in busy.warnings) and not calm.warnings
+    assert busy.prediction.p90 > calm.prediction.p90
+
+
 def test_repeat_noise_is_zero_for_identical_repeats() -> None:
     assert repeat_noise(FRACTIONS, 1 + FRACTIONS) == 0.0
     assert repeat_noise(FRACTIONS, (1 + FRACTIONS) * np.tile([1.0, 1.2], 4)) > 0.05

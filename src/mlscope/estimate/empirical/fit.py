@@ -37,6 +37,7 @@ FAR_EXTRAPOLATION = 20.0  # target / largest measured fraction beyond which we w
 POOR_FIT_LOG_ERROR = 0.20  # leave-one-out RMS of log(pred/actual) above which the fit is poor
 # Below this share of data-dependent cost at the largest fraction, growth is a small signal.
 SMALL_SIGNAL_SHARE = 0.5
+NOISY_SPREAD = 2.0  # slowest / fastest run at one fraction above which timings are unreliable
 MODEL_FORMULAS = {"constant": "a", "linear": "a + b*x", "power": "a + b*x**c"}
 MODEL_ORDER = ("constant", "linear", "power")
 
@@ -240,6 +241,12 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
                         f"(over {FAR_EXTRAPOLATION:.0f}x); the range is widened by 1.5x, measure "
                         "a larger fraction to narrow it")
         widen *= 1.5
+    spread = float(np.exp(excess.max()))
+    if spread > NOISY_SPREAD:
+        warnings.append(f"{quantity}: repeats at one fraction differ by up to {spread:.1f}x: the "
+                        "machine is busy (or a multi-threaded job shares its cores), so the range "
+                        "is very wide; calibrate on a quiet machine, with fewer threads (e.g. "
+                        "OMP_NUM_THREADS=1) or with more repeats")
     share = _data_share(curve, float(levels[-1]))
     if share < SMALL_SIGNAL_SHARE and ratio > 1:
         warnings.append(f"{quantity}: at the largest fraction only {share:.0%} of it grows "
