@@ -152,6 +152,13 @@ def test_sample_path_gets_a_seeded_sample_of_the_data(run, tmp_path: Path, pytho
               "{sample_path}", str(seen))
     assert res.code == 0, res.err
     assert seen.read_text().split() == ["200", "400", "800"]
+    # A fresh calibration re-samples, so a changed dataset is never timed from stale samples.
+    data.write_text("user,item,rating\n" + "".join(f"{i},1,1\n" for i in range(1000)))
+    seen.unlink()
+    again = run("calibrate", *FAST, "--data", str(data), "--json", "--", python, str(script),
+                "{sample_path}", str(seen))
+    assert again.code == 0, again.err
+    assert seen.read_text().split() == ["100", "200", "400"]
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path, train_script: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,8 @@ def execute(plan: CalibrationPlan, resume: bool = False,
     Returns every run (in the order run) and the state file.
     """
     done = load_runs(plan) if resume else {}
+    if not resume:  # a fresh calibration re-samples: the data may have changed since
+        shutil.rmtree(plan.state_path().with_suffix(""), ignore_errors=True)
     path = save_runs(plan, done)
     env_base = dict(os.environ)
     queue = list(plan.runs)
