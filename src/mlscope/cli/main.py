@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlscope.cli.spec_cmd:validate",
         "Validate an mlscope.yaml and list every problem.",
     ),
-    "dataset": ("mlscope.cli.dataset_cmd:dataset", "Profile and sample datasets."),
+    "dataset": ("mlscope.cli.dataset_cmd:dataset", "Profile, sample and count tokens of datasets."),
     "calibrate": (
         "mlscope.cli.calibrate_cmd:calibrate",
         "Time your training command on data fractions and extrapolate.",
