@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -9,13 +10,17 @@ import click
 from mlscope.spec.base import parse_hours, parse_quantity
 
 
-class QuantityType(click.ParamType):
-    name = "NUMBER"
+class PositiveParsed(click.ParamType):
+    """A positive number written in a human form, parsed by the spec's own parser."""
+
+    def __init__(self, name: str, parser: Callable[[object], object]) -> None:
+        self.name = name
+        self.parser = parser
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> float:
         try:
-            out = float(parse_quantity(value))  # type: ignore[arg-type]
+            out = float(self.parser(value))  # type: ignore[arg-type]
         except (ValueError, TypeError) as exc:
             self.fail(str(exc), param, ctx)
         if out <= 0:
@@ -23,19 +28,5 @@ class QuantityType(click.ParamType):
         return out
 
 
-class DurationType(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> float:
-        try:
-            out = float(parse_hours(value))  # type: ignore[arg-type]
-        except (ValueError, TypeError) as exc:
-            self.fail(str(exc), param, ctx)
-        if out <= 0:
-            self.fail(f"must be positive (got {value})", param, ctx)
-        return out
-
-
-QUANTITY = QuantityType()
-DURATION = DurationType()
+QUANTITY = PositiveParsed("NUMBER", parse_quantity)
+DURATION = PositiveParsed("DURATION", parse_hours)
