@@ -26,7 +26,7 @@ demo: $(STAMP) system-deps
 	$(VENV)/bin/mlscope report examples/recommender/mlscope.yaml -o build/report
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks tools examples
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

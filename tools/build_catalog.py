@@ -65,6 +65,10 @@ EC2_ACCEL = {
 SAGEMAKER_MARKUP = 1.25
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader((REF / name).read_text().splitlines()))
+
+
 def generation(name: str) -> str:
     for prefix, gen in GENERATION.items():
         if name.startswith(prefix):
@@ -73,7 +77,7 @@ def generation(name: str) -> str:
 
 
 def build_accelerators() -> None:
-    rows = list(csv.DictReader(open(REF / "accelerators.csv"))) + EXTRA_ACCELERATORS
+    rows = _rows("accelerators.csv") + EXTRA_ACCELERATORS
     fields = ["name", "aliases", "generation", "peak_dense_bf16_tflops", "peak_dense_fp8_tflops",
               "peak_fp32_tflops", "peak_tf32_tflops", "memory_gb", "memory_bandwidth_gbs",
               "tdp_w", "note", "source", "date"]
@@ -90,9 +94,9 @@ def build_accelerators() -> None:
 
 
 def build_instances() -> None:
-    ec2 = list(csv.DictReader(open(REF / "aws_ec2_prices.csv")))
+    ec2 = _rows("aws_ec2_prices.csv")
     sm = {(r["ml_instance_type"], r["region"]): r
-          for r in csv.DictReader(open(REF / "sagemaker_prices_secondary.csv"))}
+          for r in _rows("sagemaker_prices_secondary.csv")}
     fields = ["instance_type", "service", "region", "vcpus", "memory_gib", "accelerator",
               "accelerator_count", "price_on_demand_usd_hr", "price_spot_usd_hr",
               "price_quality", "source", "date"]
@@ -133,7 +137,7 @@ def build_instances() -> None:
 
 
 def copy_table(name: str) -> None:
-    rows = list(csv.DictReader(open(REF / name)))
+    rows = _rows(name)
     with open(OUT / name, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=[*rows[0].keys(), "date"])
         w.writeheader()
