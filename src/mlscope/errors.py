@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable
+from types import ModuleType
 
 
 class MlscopeError(Exception):
@@ -65,3 +67,19 @@ class DoesNotFitError(InputError):
 
 class EngineMissingError(MlscopeError):
     """An optional component (extra, system binary) is not installed."""
+
+
+def require(module: str, extra: str, what: str | None = None) -> ModuleType:
+    """Import an optional dependency, or raise one line naming the extra that provides it.
+
+    Every use of an optional package goes through here, so a missing extra is always
+    "X is not installed; pip install 'mlscope[EXTRA]'", exit 2 — never a traceback.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        if exc.name is not None and exc.name.split(".")[0] != top:
+            raise  # the package is there but broken inside: that is a real bug, show it
+        raise EngineMissingError(f"{what or top} is not installed",
+                                 f"pip install 'mlscope[{extra}]'") from exc

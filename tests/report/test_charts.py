@@ -52,7 +52,7 @@ def test_formatters_speak_plainly() -> None:
     assert svg.money(1_234_567) == "$1.23M" and svg.money(12_500) == "$12.5k"
     assert svg.money(0.16) == "$0.16"
     assert svg.duration(2.5) == "2.5 h" and svg.duration(48) == "2 d"
-    assert svg.duration(720) == "1 mo" and svg.duration(0.5) == "30 min"
+    assert svg.duration(730) == "1 mo" and svg.duration(0.5) == "30 min"
     assert svg.chance(0.004) == "under 1%" and svg.chance(0.0) == "0%"
     assert svg.duration_ticks(5, 2000) == [6, 12, 24, 48, 96, 168, 336, 720]
 

@@ -12,8 +12,7 @@ from typing import Any
 from mlscope.architecture.blueprints import LEVELS, load_blueprint
 from mlscope.architecture.catalog import CostBasis, get_component_catalog
 from mlscope.catalog import get_catalog
-
-HOURS_PER_MONTH = 730.0
+from mlscope.core.units import HOURS_PER_MONTH
 
 
 def _storage_row(key: str) -> dict[str, str] | None:

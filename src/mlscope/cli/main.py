@@ -66,6 +66,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("mlscope.cli.deploy_cmd:deploy", "Deploy a model version locally or to AWS."),
     "plan": ("mlscope.cli.report_cmd:plan", "Print the time-boxed plan and flag problems."),
     "report": ("mlscope.cli.report_cmd:report", "Write the HTML report for sponsors."),
+    "billing": (
+        "mlscope.cli.billing_cmd:billing",
+        "Actual AWS cost from billing exports (CUR 2.0, legacy CUR, FOCUS) vs the plan.",
+    ),
+    "experiment": (
+        "mlscope.cli.experiment_cmd:experiment",
+        "A/B test analysis, decisions and bandit simulation.",
+    ),
+    "monitor": (
+        "mlscope.cli.monitor_cmd:monitor",
+        "Drift and health monitoring, rollback on alarms.",
+    ),
+    "dags": ("mlscope.cli.dags_cmd:dags", "Airflow DAGs: generate, test, promote, roll back."),
 }
 
 

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from mlscope.core import fmt
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,30 +41,12 @@ def console() -> Console:
 
 
 def fmt_money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if abs(value) >= 1e6:
-        return f"${value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}"
+    return fmt.money(value)
 
 
 def fmt_hours(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value >= 48:
-        return f"{value / 24:,.1f} d"
-    if value >= 1:
-        return f"{value:,.1f} h"
-    return f"{value * 60:,.0f} min"
+    return fmt.hours(value)
 
 
 def fmt_num(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-2):
-        return f"{value:.3g}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    return fmt.num(value)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+from mlscope.core.ranges import Z90
 
 
 def median_of(value: tuple[float, float]) -> float:

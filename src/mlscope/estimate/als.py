@@ -14,9 +14,9 @@ from typing import Any
 
 from mlscope.catalog import Instance, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
+from mlscope.core.ranges import Range
 from mlscope.errors import InputError
 from mlscope.estimate.pricing import PURCHASE_OPTIONS, hourly_price
-from mlscope.estimate.ranges import Range
 from mlscope.estimate.recommend import Option, Recommendation, recommend_from
 
 # Seconds per (rating x factor) per sweep on one vCPU; measured 4.1-4.3e-9 (see module doc),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlscope.catalog import Instance
-from mlscope.estimate.ranges import Range
+from mlscope.core.ranges import Range
 
 PURCHASE_OPTIONS = ("on-demand", "spot", "savings-1y", "savings-3y")
 

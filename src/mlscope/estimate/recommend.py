@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mlscope.catalog import Accelerator, Instance, get_catalog
+from mlscope.core.ranges import Range
 from mlscope.errors import InputError
 from mlscope.estimate.memory import MemoryPlan
 from mlscope.estimate.pricing import PURCHASE_OPTIONS, hourly_price
-from mlscope.estimate.ranges import Range
 from mlscope.estimate.training import TrainingSetup
 from mlscope.estimate.utilization import default_model
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from mlscope.catalog import Accelerator, Instance, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
+from mlscope.core.ranges import Range
 from mlscope.errors import ConflictError, InputError
 from mlscope.estimate.flops import TrainingFlops, training_flops
 from mlscope.estimate.memory import (
@@ -18,7 +19,6 @@ from mlscope.estimate.memory import (
     require_fit,
 )
 from mlscope.estimate.pricing import ASSUMPTIONS, PURCHASE_OPTIONS, hourly_price
-from mlscope.estimate.ranges import Range
 from mlscope.estimate.shapes import ModelShape
 from mlscope.estimate.utilization import default_model
 

@@ -23,6 +23,7 @@ from importlib import resources
 import numpy as np
 
 from mlscope.catalog import get_catalog
+from mlscope.core.ranges import Z90
 
 PRIORS = {
     "ampere": 0.40, "hopper": 0.33, "blackwell": 0.30, "volta": 0.20, "turing": 0.22,
@@ -33,7 +34,6 @@ PRIOR_SIGMA = 0.35  # for generations with no calibration run
 RIDGE = 1.0
 HUBER = 0.3
 COUNT_RANGE = (8, 16384)  # counts seen in the calibration runs; the scale term is clipped to it
-Z90 = 1.2815515655446004
 MIN_RUNS_FOR_SIGMA = 3
 
 

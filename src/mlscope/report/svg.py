@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from mlscope.core import fmt
+
 # Colour-blind-safe palette (Okabe-Ito), named by what it means in the charts.
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
@@ -172,7 +174,7 @@ def log_range(lo: float, hi: float) -> tuple[float, float]:
 
 
 # Durations people think in, in hours: 1 h ... 1 year.
-_DURATIONS = [1 / 6, 0.5, 1, 2, 6, 12, 24, 48, 96, 168, 336, 720, 2160, 4320, 8760, 17520]
+_DURATIONS = [1 / 6, 0.5, 1, 2, 6, 12, 24, 48, 96, 168, 336, 730, 2190, 4380, 8760, 17520]
 
 
 def duration_ticks(lo: float, hi: float, most: int = 8) -> list[float]:
@@ -183,41 +185,20 @@ def duration_ticks(lo: float, hi: float, most: int = 8) -> list[float]:
 
 
 def duration(v: float) -> str:
-    """A round duration in the unit a sponsor would use."""
-    for limit, unit, size in ((8760, "y", 8760), (720, "mo", 720), (168, "wk", 168),
-                              (24, "d", 24), (1, "h", 1)):
-        if v >= limit:
-            return f"{v / size:,.3g} {unit}"
-    return f"{v * 60:,.0f} min"
+    return fmt.duration(v)
 
 
 def money(v: float) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        return f"${v / 1e6:,.3g}M"
-    if a >= 1e3:
-        return f"${v / 1e3:,.3g}k"
-    if a >= 10 or a == 0:
-        return f"${v:,.0f}"
-    return f"${v:,.2f}"
+    return fmt.money(v, compact=True)
 
 
 def hours(v: float) -> str:
-    if v >= 48:
-        return f"{v / 24:,.3g} d"
-    if v >= 1:
-        return f"{v:,.3g} h"
-    return f"{v * 60:,.0f} min"
+    return fmt.hours(v, compact=True)
 
 
 def chance(p: float) -> str:
-    """A probability for people: never '0%' for a small but real chance."""
-    if 0 < p < 0.01:
-        return "under 1%"
-    if 0.99 < p < 1:
-        return "over 99%"
-    return f"{p:.0%}"
+    return fmt.chance(p)
 
 
 def percent(v: float) -> str:
-    return f"{v * 100:.3g}%"
+    return fmt.percent(v)
