@@ -54,7 +54,7 @@ def test_formatters_speak_plainly() -> None:
     assert svg.duration(2.5) == "2.5 h" and svg.duration(48) == "2 d"
     assert svg.duration(730) == "1 mo" and svg.duration(0.5) == "30 min"
     assert svg.chance(0.004) == "under 1%" and svg.chance(0.0) == "0%"
-    assert svg.duration_ticks(5, 2000) == [6, 12, 24, 48, 96, 168, 336, 720]
+    assert svg.duration_ticks(5, 2000) == [6, 12, 24, 48, 96, 168, 336, 730]
 
 
 def _points() -> list[charts.OptionPoint]:
