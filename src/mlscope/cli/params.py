@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import math
+
 import click
 
-from mlscope.spec.base import parse_hours, parse_quantity
+from mlscope.core.quantities import parse_hours, parse_quantity
 
 
 class PositiveParsed(click.ParamType):
@@ -23,6 +25,8 @@ class PositiveParsed(click.ParamType):
             out = float(self.parser(value))  # type: ignore[arg-type]
         except (ValueError, TypeError) as exc:
             self.fail(str(exc), param, ctx)
+        if not math.isfinite(out):
+            self.fail(f"must be a finite number (got {value})", param, ctx)
         if out <= 0:
             self.fail(f"must be positive (got {value})", param, ctx)
         return out
