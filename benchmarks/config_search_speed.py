@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from mlscope.estimate.pricing import PURCHASE_OPTIONS
 from mlscope.estimate.recommend import search
 from mlscope.estimate.shapes import zoo_model
 from mlscope.estimate.training import TrainingSetup
+from mlscope.pricing import PURCHASE_OPTIONS
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ from mlscope.catalog import Instance, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.core.ranges import Range
 from mlscope.errors import InputError
-from mlscope.estimate.pricing import PURCHASE_OPTIONS, hourly_price
 from mlscope.estimate.recommend import Option, Recommendation, recommend_from
+from mlscope.pricing import PURCHASE_OPTIONS, run_price
 
 # Seconds per (rating x factor) per sweep on one vCPU; measured 4.1-4.3e-9 (see module doc),
 # widened for other CPU families and libraries.
@@ -87,9 +87,9 @@ def estimate_als(users: float, items: float, interactions: float, factors: int,
     wall = Range.from_p10_p90(wall.p10 + STARTUP_HOURS.p10, wall.p90 + STARTUP_HOURS.p90)
     costs: dict[str, Range] = {}
     for option in PURCHASE_OPTIONS:
-        hp = hourly_price(instance, option)
-        if hp is not None:
-            costs[option] = wall * hp.time_factor * hp.price
+        rp = run_price(instance, option, 1, wall)
+        if rp is not None:
+            costs[option] = rp.cost_usd
     memory_gb = (interactions * BYTES_PER_RATING + (users + items) * factors * 4 * 2) / 1024**3
     assumptions = [
         f"ALS with conjugate-gradient updates: time ∝ ratings x factors x sweeps "
@@ -124,8 +124,8 @@ def search_als(users: float, items: float, interactions: float, factors: int, it
             cost = est.cost_by_purchase.get(purchase)
             if cost is None or est.memory_gb > inst.memory_gib * 0.9:
                 continue
-            hp = hourly_price(inst, purchase)
-            wall = est.wall_clock_hours * (hp.time_factor if hp else Range(1.0))
+            rp = run_price(inst, purchase, 1, est.wall_clock_hours)
+            wall = rp.wall_clock_hours if rp else est.wall_clock_hours
             candidates.append(Option(
                 inst, "", 0, 1, purchase, wall, cost, est.memory_gb, 0,
                 meets_deadline=deadline_hours is None or wall.p90 <= deadline_hours,

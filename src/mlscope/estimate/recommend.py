@@ -14,9 +14,9 @@ from mlscope.catalog import Accelerator, Instance, get_catalog
 from mlscope.core.ranges import Range
 from mlscope.errors import InputError
 from mlscope.estimate.memory import MemoryPlan
-from mlscope.estimate.pricing import PURCHASE_OPTIONS, hourly_price
 from mlscope.estimate.training import TrainingSetup
 from mlscope.estimate.utilization import default_model
+from mlscope.pricing import PURCHASE_OPTIONS, run_price
 
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 # Savings plans commit spend for 1-3 years: searched only when asked for, since a one-off
@@ -139,11 +139,10 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
             median, sigma = util.distribution(acc.generation, count)
             wall = Range(work / (peak * count * 3600.0)) / Range(median, sigma)
             for purchase in purchases:
-                hp = hourly_price(inst, purchase)
-                if hp is None:
+                rp = run_price(inst, purchase, nodes, wall)
+                if rp is None:
                     continue
-                w = wall * hp.time_factor
-                cost = w * hp.price * nodes
+                w, cost = rp.wall_clock_hours, rp.cost_usd
                 candidates.append(Option(
                     inst, acc.name, count, nodes, purchase, w, cost, plan.per_accelerator_gb,
                     plan.zero_stage,

@@ -18,9 +18,9 @@ from mlscope.estimate.memory import (
     plan_memory,
     require_fit,
 )
-from mlscope.estimate.pricing import ASSUMPTIONS, PURCHASE_OPTIONS, hourly_price
 from mlscope.estimate.shapes import ModelShape
 from mlscope.estimate.utilization import default_model
+from mlscope.pricing import DEFAULT_SPOT, PURCHASE_OPTIONS, SpotAssumptions, run_price
 
 # Average board power while training, as a share of TDP, and the data-centre PUE.
 POWER_SHARE = Range.from_p10_p90(0.55, 0.90)
@@ -105,6 +105,8 @@ class TrainingEstimate:
     energy_kwh: Range
     assumptions: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    wall_by_purchase: dict[str, Range] = field(default_factory=dict)
+    spot: SpotAssumptions = DEFAULT_SPOT
 
     @property
     def cost_usd(self) -> Range | None:
@@ -148,6 +150,10 @@ class TrainingEstimate:
             out["cost_usd"] = self.cost_usd.to_dict()
             out["purchase"] = self.purchase
             out["cost_by_purchase"] = {k: v.to_dict() for k, v in self.cost_by_purchase.items()}
+            out["wall_clock_by_purchase"] = {k: v.to_dict()
+                                             for k, v in self.wall_by_purchase.items()}
+        if "spot" in self.cost_by_purchase:
+            out["spot"] = self.spot.to_dict()
         out["energy_kwh"] = self.energy_kwh.to_dict()
         out["memory"] = {
             "per_accelerator_gb": round(self.memory.per_accelerator_gb, 3),
@@ -176,7 +182,8 @@ def _training_instance(accelerator: Accelerator, region: str, given: str | None)
 
 
 def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = None,
-                      region: str | None = None, purchase: str = "on-demand") -> TrainingEstimate:
+                      region: str | None = None, purchase: str = "on-demand",
+                      spot: SpotAssumptions = DEFAULT_SPOT) -> TrainingEstimate:
     """Estimate one training run of `setup` on `count` accelerators named by `hardware`."""
     if count is not None and count <= 0:
         raise InputError(f"--count must be a positive integer (got {count})",
@@ -222,25 +229,29 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     wall = accel_hours / count
 
     costs: dict[str, Range] = {}
+    walls: dict[str, Range] = {}
     assumptions = list(flops.assumptions) + list(memory.notes) + extra_notes
     if instance is not None:
         n_instances = math.ceil(count / per_instance)
         for option in PURCHASE_OPTIONS:
-            hp = hourly_price(instance, option)
-            if hp is None:
+            rp = run_price(instance, option, n_instances, wall, spot)
+            if rp is None:
                 continue
-            costs[option] = wall * hp.time_factor * hp.price * n_instances
+            costs[option] = rp.cost_usd
+            walls[option] = rp.wall_clock_hours
+            if option == purchase:
+                assumptions.extend(rp.assumptions)
         if count % per_instance:
             assumptions.append(f"{count} accelerators need {n_instances} x "
                                f"{instance.instance_type}; idle accelerators are paid for")
         assumptions.append(f"price: {instance.instance_type} in {instance.region}, "
                            f"{instance.price_quality} prices dated {instance.date}")
-        if purchase in ASSUMPTIONS:
-            assumptions.append(ASSUMPTIONS[purchase])
     else:
         assumptions.append(f"no AWS instance carries {acc.name}: no dollar figures")
     if purchase not in costs and instance is not None:
-        raise InputError(f"{instance.instance_type} has no {purchase} price in {region}",
+        why = (" (interruptions on this many nodes leave no progress)"
+               if purchase == "spot" and instance.spot_usd_hr else "")
+        raise InputError(f"{instance.instance_type} has no {purchase} price in {region}{why}",
                          "choose another --purchase option or --region")
     energy = accel_hours * (acc.tdp_w or 400.0) * POWER_SHARE * (PUE / 1000.0)
     fitted = acc.generation in util.fitted_generations
@@ -260,5 +271,5 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     if instance is not None:
         sources.append(f"{instance.instance_type}: {instance.source}")
     return TrainingEstimate(setup, acc, count, count_source, instance, per_instance, flops,
-                            memory, mfu, accel_hours, wall, costs, purchase, energy,
-                            assumptions, sources)
+                            memory, mfu, accel_hours, walls.get(purchase, wall), costs,
+                            purchase, energy, assumptions, sources, walls, spot)
