@@ -16,7 +16,7 @@ from mlscope.errors import EngineMissingError, require
 
 def test_range_quantiles_match_the_normal_distribution() -> None:
     # Z90 is the standard normal's 90th percentile (scipy.stats.norm.ppf(0.9) = 1.2815515655...).
-    assert Z90 == pytest.approx(1.2815515655446004, rel=1e-12)
+    assert pytest.approx(1.2815515655446004, rel=1e-12) == Z90
     r = Range.from_p10_p90(10.0, 40.0)
     assert r.median == pytest.approx(20.0)  # geometric mean of P10 and P90
     assert (r.p10, r.p90) == (pytest.approx(10.0), pytest.approx(40.0))

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mlscope.core.quantities import parse_hours, parse_quantity
 from mlscope.errors import SpecError
 from mlscope.spec import load_spec, load_spec_text
-from mlscope.core.quantities import parse_hours, parse_quantity
 from mlscope.spec.loader import spec_problems
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -1,0 +1,1 @@
+"""Production monitoring: data and prediction drift, service health from its own metrics."""
