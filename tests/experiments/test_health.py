@@ -1,0 +1,49 @@
+"""Health from Prometheus metrics: quantiles as Prometheus computes them, rates by hand."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from mlscope.errors import InputError
+from mlscope.release.monitoring.health import Thresholds, breaches, histogram_quantile, parse_health
+
+
+def test_histogram_quantile_matches_prometheus_interpolation() -> None:
+    # 100 observations: 50 <= 0.01 s, 90 <= 0.05 s, 100 <= 0.1 s. p99 = rank 99, in the
+    # (0.05, 0.1] bucket: 0.05 + 0.05 * (99 - 90) / (100 - 90) = 0.095 (Prometheus docs' rule)
+    buckets = [(0.01, 50.0), (0.05, 90.0), (0.1, 100.0), (float("inf"), 100.0)]
+    assert histogram_quantile(0.99, buckets) == pytest.approx(0.095)
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.01)
+    # a rank in the +Inf bucket gets the last finite bound
+    assert histogram_quantile(0.99, [(0.1, 50.0), (float("inf"), 100.0)]) == pytest.approx(0.1)
+
+
+def test_rates_from_a_real_registry() -> None:
+    reg = CollectorRegistry()
+    req = Counter("mlscope_requests_total", "", ["route", "method", "status"], registry=reg)
+    lat = Histogram("mlscope_request_latency_seconds", "", ["route"], registry=reg,
+                    buckets=(0.01, 0.05, 0.1))
+    fb = Counter("mlscope_fallbacks_total", "", ["reason"], registry=reg)
+    req.labels("/predict", "POST", "200").inc(970)
+    req.labels("/predict", "POST", "500").inc(30)
+    req.labels("/metrics", "GET", "200").inc(5000)  # not a prediction
+    fb.labels("model_error").inc(60)
+    for _ in range(900):
+        lat.labels("/predict").observe(0.005)
+    for _ in range(100):
+        lat.labels("/predict").observe(0.07)
+    health = parse_health(generate_latest(reg).decode())
+    assert health.requests == 1000 and health.error_rate == pytest.approx(0.03)
+    assert health.fallback_rate == pytest.approx(0.06)
+    # rank 990 of 1000 in (0.05, 0.1]: 0.05 + 0.05 * (990 - 900) / 100 = 0.095
+    assert health.p99_seconds == pytest.approx(0.095)
+    found = breaches(health, Thresholds(max_error_rate=0.01, max_fallback_rate=0.05,
+                                        max_p99_ms=50))
+    assert [b.split()[0] for b in found] == ["error", "fallback", "p99"]
+    assert breaches(health, Thresholds(min_requests=5000)) == []
+
+
+def test_text_that_is_not_mlscope_metrics_is_refused() -> None:
+    with pytest.raises(InputError, match="no mlscope_ series"):
+        parse_health("# HELP other_total x\n# TYPE other_total counter\nother_total 1\n")
