@@ -220,3 +220,4 @@ def spec_cmd(file: str, as_json: bool) -> None:
         print_json(result)
     else:
         render_estimate(result)
+__import__("mlscope.cli.inference_cmd", fromlist=["attach"]).attach(estimate)  # issue 19 commands
