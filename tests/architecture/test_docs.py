@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mlscope.architecture import build_architecture
+from mlscope.architecture.paths import PATH_RULE_IDS
 from mlscope.architecture.readiness import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def test_documented_outputs_are_real(run, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     run("init", "--use-case", "recommender", "--level", "2", "--dir", "shop-recs")
     checked = run("check", "shop-recs/mlscope.yaml").out
-    for expected in ("31 components, 40 flows", "ready: 0 error(s), 0 warning(s), 0 note(s)"):
+    for expected in ("31 components, 42 flows", "ready: 0 error(s), 0 warning(s), 0 note(s)"):
         assert expected in checked and expected in text
     explained = run("explain", "online_endpoint").out
     assert explained.splitlines()[0] in text and "$175.20/month" in explained
@@ -47,7 +48,8 @@ def test_documented_outputs_are_real(run, tmp_path: Path, monkeypatch: pytest.Mo
 def test_rule_table_lists_every_rule() -> None:
     table = DOC.read_text().split("## Readiness check", 1)[1]
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
-    assert {r.id for r in load_rules()} | {"environments", "connected"} == documented
+    assert ({r.id for r in load_rules()} | set(PATH_RULE_IDS)
+            | {"environments", "connected", "waiver-expired", "waiver-unused"} == documented)
 
 
 def test_documented_overrides_apply(make_spec) -> None:

@@ -50,6 +50,7 @@ class BlueprintComponent:
     levels: frozenset[int]
     aws: str | None = None
     oss: str | None = None
+    icon: str | None = None  # "" = draw no icon
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ class Blueprint:
             raise InputError(f"MLOps level {level} does not exist", "use 0, 1 or 2")
         catalog = get_component_catalog()
         graph = ArchitectureGraph(self.use_case, level, self.title,
-                                  phase_titles=dict(self.phase_titles))
+                                  phase_titles=dict(self.phase_titles), summary=self.summary)
         for c in self.components.values():
             if level in c.levels:
                 kind = catalog.kinds[c.kind]
                 graph.components[c.id] = Component(
                     c.id, c.kind, c.label, kind.phase, c.aws or (kind.aws[0] if kind.aws else ""),
-                    c.oss or (kind.oss[0] if kind.oss else ""))
+                    c.oss or (kind.oss[0] if kind.oss else ""), icon=c.icon)
         for f in self.flows:
             if level in f.levels and f.source in graph.components and f.target in graph.components:
                 graph.flows.append(Flow(f.source, f.target, f.label, f.loop))
@@ -109,7 +110,8 @@ def _parse(name: str, data: dict[str, Any], into: Blueprint) -> None:
         label = raw.get("label") or catalog.kinds[kind].title
         into.components[raw["id"]] = BlueprintComponent(
             raw["id"], kind, label, parse_levels(raw.get("levels", "0+")),
-            raw.get("aws"), raw.get("oss"))
+            raw.get("aws"), raw.get("oss"),
+            None if raw.get("icon") is None else ("" if raw["icon"] == "none" else raw["icon"]))
     for i, raw in enumerate(data.get("flows") or []):
         if not raw.get("label"):
             raise ValueError(f"{where}: flows.{i}: every blueprint flow needs a label")

@@ -20,6 +20,7 @@ class Component:
     aws: str  # the AWS service drawn on diagrams
     oss: str  # the open-source alternative drawn on diagrams
     origin: str = "blueprint"  # "blueprint" or "spec" (added by the user)
+    icon: str | None = None  # None: the kind's icon; "": none (the service differs from the kind's)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,16 @@ class Flow:
     target: str
     label: str = ""
     loop: bool = False  # goes back upstream (feedback, a reply): the only flows allowed in cycles
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One spec change to the blueprint, kept so a finding can point at the line that caused it."""
+
+    action: str  # add | remove | rename | add_flow | remove_flow
+    ids: tuple[str, ...]  # the component, or the two ends of the flow
+    where: str  # "file:line:col" in the spec, "" when unknown
+    kind: str = ""  # the kind of a removed or added component
 
 
 @dataclass
@@ -39,6 +50,9 @@ class ArchitectureGraph:
     flows: list[Flow] = field(default_factory=list)
     phase_titles: dict[str, str] = field(default_factory=dict)
     clustered: bool = True  # draw a box per lifecycle phase (off in the context view)
+    summary: str = ""  # the blueprint's one-paragraph description
+    edits: list[Edit] = field(default_factory=list)  # the spec's changes, in order
+    level_where: str = ""  # where the spec sets the MLOps level (findings with no other cause)
 
     @property
     def heading(self) -> str:

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 
 from mlscope.architecture.catalog import get_component_catalog
-from mlscope.architecture.graph import ArchitectureGraph, Component, Flow
+from mlscope.architecture.graph import ArchitectureGraph, Component, Edit, Flow
 from mlscope.architecture.validate import ArchitectureSpecError, cycle_text, find_cycle
 from mlscope.errors import UnknownNameError
 from mlscope.spec.architecture import ArchitectureSection
@@ -23,6 +23,9 @@ class _Problems:
     def __init__(self, locate: Locator) -> None:
         self.locate = locate
         self.items: list[str] = []
+
+    def where(self, loc: Loc) -> str:
+        return self.locate(("architecture", *loc))
 
     def add(self, loc: Loc, message: str) -> None:
         dotted = ".".join(str(p) for p in ("architecture", *loc))
@@ -45,18 +48,26 @@ def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
         if cid not in graph.components:
             problems.add(("remove", i), _unknown(cid, graph))
             continue
-        del graph.components[cid]
+        kind_id = graph.components.pop(cid).kind
         graph.flows = [f for f in graph.flows if cid not in (f.source, f.target)]
+        graph.edits.append(Edit("remove", (cid,), problems.where(("remove", i)), kind_id))
     for i, add in enumerate(section.add):
         if add.id in graph.components:
             problems.add(("add", i, "id"), f"component '{add.id}' already exists; use `rename` "
                          "to relabel it, or `remove` it to replace it")
             continue
-        kind = catalog.kind(add.kind)
+        try:
+            kind = catalog.kind(add.kind)
+        except UnknownNameError as exc:
+            problems.add(("add", i, "kind"), exc.one_line())
+            continue
         graph.components[add.id] = Component(
             add.id, kind.id, add.label or kind.title, kind.phase,
             add.aws or (kind.aws[0] if kind.aws else ""),
-            add.oss or (kind.oss[0] if kind.oss else ""), origin="spec")
+            add.oss or (kind.oss[0] if kind.oss else ""), origin="spec",
+            # The kind's icon pictures its default service; another service gets none.
+            icon="" if add.aws and add.aws not in kind.aws else None)
+        graph.edits.append(Edit("add", (add.id,), problems.where(("add", i)), kind.id))
     for cid, label in section.rename.items():
         if cid not in graph.components:
             problems.add(("rename", cid), _unknown(cid, graph))
@@ -64,11 +75,14 @@ def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
             problems.add(("rename", cid), "the new label must be one non-empty line")
         else:
             graph.components[cid].label = label.strip()
+            graph.edits.append(Edit("rename", (cid,), problems.where(("rename", cid))))
     for i, ref in enumerate(section.remove_flows):
         kept = [f for f in graph.flows if (f.source, f.target) != (ref.from_, ref.to)]
         if len(kept) == len(graph.flows):
             problems.add(("remove_flows", i), f"there is no flow {ref.from_} → {ref.to} to remove")
         graph.flows = kept
+        graph.edits.append(Edit("remove_flow", (ref.from_, ref.to),
+                                problems.where(("remove_flows", i))))
     added: dict[tuple[str, str], int] = {}
     for i, spec_flow in enumerate(section.flows):
         ends_ok = True
@@ -89,6 +103,7 @@ def apply_overrides(graph: ArchitectureGraph, section: ArchitectureSection,
         else:
             graph.flows.append(flow)
         added[pair] = i
+        graph.edits.append(Edit("add_flow", pair, problems.where(("flows", i))))
     cycle = find_cycle(graph.components, graph.flows)
     if cycle:
         edges = list(itertools.pairwise(cycle))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -81,43 +82,56 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--strict", is_flag=True,
+              help="Warnings fail too (exit 1): the setting for CI.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Judge waiver expiry on this date (YYYY-MM-DD; default: today, UTC).")
 @json_option
-def check(file: str, as_json: bool) -> None:
-    """Readiness check: what the spec's MLOps level needs but its architecture lacks.
+def check(file: str, strict: bool, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Readiness check: what the spec's MLOps level needs but its architecture lacks, and
+    whether production can be reached around its gates.
 
-    Exit code 1 when an error-level finding exists (use it in CI).
+    Exit code 1 when an error-level finding exists (with --strict: or a warning); waived
+    findings are listed but do not count.
     """
     from rich.markup import escape
-    from rich.table import Table
 
-    from mlscope.architecture import build_architecture, check_graph
+    from mlscope.architecture import build_architecture
+    from mlscope.architecture.build import check_spec_graph
     from mlscope.architecture.locate import load_with_locator
 
     spec, locate = load_with_locator(file)
     graph = build_architecture(spec, locate)
-    findings = check_graph(graph, [e.name for e in spec.environments])
-    counts = {lv: sum(f.level == lv for f in findings) for lv in ("error", "warning", "info")}
-    ready = counts["error"] == 0
+    findings = check_spec_graph(spec, graph, locate, as_of.date() if as_of else None)
+    live = [f for f in findings if f.waived is None]
+    counts = {lv: sum(f.level == lv for f in live) for lv in ("error", "warning", "info")}
+    waived = len(findings) - len(live)
+    ready = not any(f.counts_at(strict) for f in findings)
     if as_json:
         print_json({"file": file, "use_case": graph.use_case, "level": graph.level,
-                    "ready": ready, "counts": counts,
+                    "ready": ready, "strict": strict, "counts": counts, "waived": waived,
                     "findings": [f.to_dict() for f in findings]})
     else:
         out = console()
         out.print(f"[bold]{graph.heading}[/bold]: {len(graph.components)} components, "
                   f"{len(graph.flows)} flows")
-        if findings:
-            table = Table(show_lines=True)
-            table.add_column("level")
-            table.add_column("rule")
-            table.add_column("finding, why it matters, fix", overflow="fold")
-            for f in findings:
-                text = f"[bold]{escape(f.message)}[/bold]\n{escape(f.why)}\nFix: {escape(f.fix)}"
-                table.add_row(f"[{_STYLE[f.level]}]{f.level}[/]", f.rule, text)
-            out.print(table)
+        # One compiler-style line per finding (file:line:col: level: message [rule]), so CI
+        # logs and editors can jump to the spec line; why and fix are indented below it.
+        for f in findings:
+            where = escape(f.location or file)
+            parts = [f.rule] + ([f"components: {', '.join(f.components)}"] if f.components else [])
+            head = (f"{where}: [{_STYLE[f.level]}]{f.level}[/]: {escape(f.message)} "
+                    f"[dim]\\[{escape('; '.join(parts))}][/dim]")
+            out.print(head, soft_wrap=True)
+            if f.waived:
+                out.print(f"    waived until {f.waived.expires}: {escape(f.waived.reason)}",
+                          soft_wrap=True)
+            out.print(f"    why: {escape(f.why)}", soft_wrap=True)
+            out.print(f"    fix: {escape(f.fix)}", soft_wrap=True)
         verdict = "[green]ready[/green]" if ready else "[bold red]not ready[/bold red]"
         out.print(f"{verdict}: {counts['error']} error(s), {counts['warning']} warning(s), "
-                  f"{counts['info']} note(s)")
+                  f"{counts['info']} note(s)" + (f", {waived} waived" if waived else "")
+                  + (" (strict: warnings fail)" if strict else ""))
     if not ready:
         sys.exit(1)
 

@@ -6,9 +6,15 @@
       rename: {api: "Recommendations API v2"}
       flows:  [{from: consent, to: lake, label: "consented events"}]   # new, or relabels one
       remove_flows: [{from: app, to: api}]
+      waivers: [{rule: ab-testing, reason: "pilot has one variant", expires: 2027-06-30}]
+
+Pure models: kinds, ids and flows are checked against the component catalog and the blueprint by
+the architecture engine (`mlscope.architecture.overrides`), which reports each with its line.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from pydantic import Field, field_validator
 
@@ -19,22 +25,11 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 class ComponentAdd(SpecModel):
     id: str = Field(pattern=ID_PATTERN, description="New component id (lowercase, _).")
-    kind: str = Field(description="A component kind; `mlscope explain --list` shows them.")
+    kind: str = Field(min_length=1,
+                      description="A component kind; `mlscope explain --list` shows them.")
     label: str | None = Field(None, min_length=1, max_length=80)
     aws: str | None = Field(None, description="AWS service to show instead of the default.")
     oss: str | None = Field(None, description="Open-source alternative to show.")
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        # Imported here: the catalog is data owned by the architecture engine.
-        from mlscope.architecture.catalog import get_component_catalog
-        from mlscope.errors import UnknownNameError
-
-        try:
-            return get_component_catalog().kind(value).id
-        except UnknownNameError as exc:  # pydantic turns ValueError into a located problem
-            raise ValueError(exc.one_line()) from None
 
     @field_validator("label")
     @classmethod
@@ -55,6 +50,18 @@ class FlowSpec(FlowRef):
                        "only such flows may close a cycle.")
 
 
+class Waiver(SpecModel):
+    """Accept one readiness finding for a while, with the reason written down."""
+
+    rule: str = Field(min_length=1, description="The finding's rule id (`mlscope check` shows it).")
+    components: list[str] = Field(
+        default_factory=list,
+        description="Only findings about these component ids (default: every finding of the rule).")
+    reason: str = Field(min_length=10, description="Why the gap is accepted, for the auditors.")
+    expires: dt.date = Field(description="After this date the finding counts again (YYYY-MM-DD).")
+    owner: str | None = Field(None, description="Who accepted the risk.")
+
+
 class ArchitectureSection(SpecModel):
     """Overrides on top of the use case's blueprint at the project's MLOps level."""
 
@@ -63,3 +70,5 @@ class ArchitectureSection(SpecModel):
     rename: dict[str, str] = Field(default_factory=dict, description="Component id -> new label.")
     flows: list[FlowSpec] = Field(default_factory=list)
     remove_flows: list[FlowRef] = Field(default_factory=list)
+    waivers: list[Waiver] = Field(default_factory=list,
+                                  description="Readiness findings accepted until a date.")

@@ -24,7 +24,7 @@ workspace "LLM assistant over your documents (RAG)" "MLOps level 2" {
         }
       }
       group "Serving" {
-        c_serving = container "Serving" "" "A/B test of prompts & models, Retriever / RAG orchestrator, Guardrails (input & output) and 2 more" {
+        c_serving = container "Serving" "" "A/B test of prompts & models, Retriever / RAG orchestrator, Input guardrails (question) and 3 more" {
           tags "phase-serving"
         }
       }
@@ -48,6 +48,7 @@ workspace "LLM assistant over your documents (RAG)" "MLOps level 2" {
     c_release -> c_serving "promote config to prod"
     c_app -> c_serving "question"
     c_data -> c_serving "relevant chunks"
+    c_serving -> c_app "answer with sources; canned answer / hand-off" "" "Loop"
     c_serving -> c_monitoring "fallback count; latency, tokens, errors (+2)"
     c_app -> c_monitoring "ratings"
     c_monitoring -> c_training "hard questions" "" "Loop"

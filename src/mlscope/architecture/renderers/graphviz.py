@@ -56,13 +56,14 @@ def _stage_icons(graph: ArchitectureGraph, folder: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for c in graph.components.values():
         kind = catalog.kinds.get(c.kind)
-        if kind is None or not kind.icon or not (root / kind.icon).is_file():
+        icon = c.icon if c.icon is not None else (kind.icon if kind else None)
+        if not icon or not (root / icon).is_file():
             continue
-        if kind.icon not in staged:
+        if icon not in staged:
             dest = folder / f"icon{len(staged)}.png"
-            _shrink(root / kind.icon, dest)
-            staged[kind.icon] = str(dest)
-        out[c.id] = staged[kind.icon]
+            _shrink(root / icon, dest)
+            staged[icon] = str(dest)
+        out[c.id] = staged[icon]
     return out
 
 
