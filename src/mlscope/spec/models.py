@@ -8,6 +8,7 @@ from pydantic import Field
 
 from mlscope.spec.architecture import ArchitectureSection
 from mlscope.spec.base import SpecModel
+from mlscope.spec.billing import BillingSection
 from mlscope.spec.core_sections import (
     DatasetSection,
     ModelSection,
@@ -35,6 +36,7 @@ class ProjectSpec(SpecModel):
     serving: ServingSection = Field(default_factory=ServingSection)
     release: ReleaseSection = Field(default_factory=ReleaseSection)
     plan: PlanSection = Field(default_factory=PlanSection)
+    billing: BillingSection | None = None
 
 
 def json_schema() -> dict[str, Any]:

@@ -127,7 +127,7 @@ def write_parquet(rows: list[dict[str, Any]], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=_schema(rows))
-    pq.write_table(table, path)
+    pq.write_table(table, path, compression="zstd")
     return path
 
 
@@ -335,3 +335,119 @@ def every_line_item_type(day: dt.datetime | None = None) -> list[Item]:
              resource_id="arn:aws:sagemaker:us-east-1:1:training-job/exp-1",
              tags={"env": "dev", "component": "experiments"}),
     ]
+
+
+# -- a month of the recommender example ----------------------------------------------------
+@dataclass(frozen=True)
+class Running:
+    """A generated resource: what it is, what an hour costs, and when it runs."""
+
+    env: str | None
+    component: str | None
+    service: str
+    usage_type: str
+    instance_type: str
+    usd_per_hour: float
+    count: float = 1.0
+    hours: str = "always"  # always | office (M-F 7-19 New York) | qa (M-F 8-18) | weekly
+    resource_id: str = ""
+    spot: bool = False
+
+
+RECOMMENDER: tuple[Running, ...] = (
+    Running("dev", "ds-notebooks", "AmazonSageMaker", "USE1-Notebk:ml.t3.medium",
+            "ml.t3.medium", 0.05, 4, "office",
+            "arn:aws:sagemaker:us-east-1:111122223333:notebook-instance/ds-notebooks"),
+    Running("dev", "gpu-notebook", "AmazonSageMaker", "USE1-Notebk:ml.g4dn.xlarge",
+            "ml.g4dn.xlarge", 0.7364, 1, "office",
+            "arn:aws:sagemaker:us-east-1:111122223333:notebook-instance/gpu-notebook"),
+    Running("dev", "experiments", "AmazonSageMaker", "USE1-Train:ml.m5.4xlarge",
+            "ml.m5.4xlarge", 0.2765, 1, "daytime-jobs",
+            "arn:aws:sagemaker:us-east-1:111122223333:training-job/experiments", spot=True),
+    Running("dev", "scratch", "AmazonS3", "USE1-TimedStorage-ByteHrs", "", 0.0065),
+    Running("qa", "recs-endpoint-qa", "AmazonSageMaker", "USE1-Host:ml.c5.xlarge",
+            "ml.c5.xlarge", 0.238, 1, "qa",
+            "arn:aws:sagemaker:us-east-1:111122223333:endpoint/recs-endpoint-qa"),
+    Running("qa", "qa-simulation", "AmazonSageMaker", "USE1-Processing:ml.m5.xlarge",
+            "ml.m5.xlarge", 0.23, 1, "nightly",
+            "arn:aws:sagemaker:us-east-1:111122223333:processing-job/qa-simulation"),
+    Running("prod", "recs-endpoint", "AmazonSageMaker", "USE1-Host:ml.c5.2xlarge",
+            "ml.c5.2xlarge", 0.476, 3, "always",
+            "arn:aws:sagemaker:us-east-1:111122223333:endpoint/recs-endpoint"),
+    Running("prod", "airflow", "AmazonMWAA", "USE1-Environment:mw1.small", "", 0.49),
+    Running("prod", "interactions-lake", "AmazonS3", "USE1-TimedStorage-ByteHrs", "", 0.0640),
+    Running("prod", "weekly-retrain", "AmazonEC2", "USE1-BoxUsage:m6i.8xlarge", "m6i.8xlarge",
+            1.536, 1, "weekly", "i-0retrain0000000001"),
+    Running("prod", "api-egress", "AWSDataTransfer", "USE1-DataTransfer-Out-Bytes", "", 0.0675),
+    Running(None, None, "AmazonCloudWatch", "USE1-CW:MetricMonitorUsage", "", 0.0137),
+    Running(None, None, "AmazonVPC", "USE1-NatGateway-Hours", "", 0.045, 1, "always",
+            "arn:aws:ec2:us-east-1:111122223333:natgateway/nat-0untagged00001"),
+)
+NEW_YORK = "America/New_York"
+
+
+def _runs(hours: str, local: dt.datetime, rng: Any) -> bool:
+    weekday = local.weekday() < 5
+    if hours == "always":
+        return True
+    if hours == "office":
+        return weekday and 7 <= local.hour < 19
+    if hours == "qa":
+        return weekday and 8 <= local.hour < 18
+    if hours == "daytime-jobs":
+        return weekday and 9 <= local.hour < 17 and bool(rng.random() < 0.3)
+    if hours == "nightly":
+        return weekday and local.hour == 1
+    if hours == "weekly":
+        return local.weekday() == 6 and 2 <= local.hour < 5
+    raise ValueError(hours)
+
+
+def recommender_items(first: dt.date, last: dt.date, seed: int = 0,
+                      left_on: tuple[str, dt.date] | None = ("gpu-notebook",
+                                                             dt.date(2027, 1, 12)),
+                      ) -> list[Item]:
+    """Hourly line items of the recommender example's resources from `first` to `last` (UTC).
+
+    `left_on` keeps one notebook running through the night from that day on (a schedule
+    violation of the kind instance-scheduler-on-aws#601 describes), for the check to find.
+    """
+    from zoneinfo import ZoneInfo
+
+    np = require("numpy", "billing")
+    rng = np.random.default_rng(seed)
+    tz = ZoneInfo(NEW_YORK)
+    items: list[Item] = []
+    t = dt.datetime.combine(first, dt.time())
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+    while t < end:
+        local = t.replace(tzinfo=dt.UTC).astimezone(tz)
+        for r in RECOMMENDER:
+            on = _runs(r.hours, local, rng)
+            if left_on and r.component == left_on[0] and local.date() >= left_on[1] and (
+                    local.date() - left_on[1]).days < 3:
+                on = True
+            if not on:
+                continue
+            # Storage, egress and metrics vary a little hour to hour; instances do not.
+            jitter = 1.0 if r.instance_type else float(rng.lognormal(0.0, 0.15))
+            amount = r.count * jitter
+            rate = r.usd_per_hour * (0.3 if r.spot else 1.0)
+            tags = {k: v for k, v in (("env", r.env), ("component", r.component),
+                                      ("project", "retail-recs" if r.env else None)) if v}
+            items.append(Item(
+                t, t + HOUR, "Usage", round(amount * rate, 10), round(amount * rate, 10),
+                service=r.service, usage_type=r.usage_type, instance_type=r.instance_type,
+                resource_id=r.resource_id, usage_amount=amount,
+                public_on_demand=round(amount * r.usd_per_hour, 10),
+                purchase_option="Spot" if r.spot else "OnDemand",
+                description=f"{r.usage_type} ({'spot' if r.spot else 'on demand'})", tags=tags))
+        t += HOUR
+    # One-off charges: support fee on the 1st, tax when the month closes, a credit.
+    day1 = dt.datetime(first.year, first.month, 1)
+    if first.day == 1:
+        items.append(Item(day1, day1 + HOUR, "Fee", 29.0, 29.0, service="AWSSupportBusiness",
+                          description="AWS Support (Business)"))
+        items.append(Item(day1, day1 + HOUR, "Credit", -15.0, -15.0, service="AmazonSageMaker",
+                          description="AWS Promotional Credit"))
+    return items

@@ -1,0 +1,28 @@
+"""Spec section `billing` (owned by the billing engine): where the AWS billing export is.
+
+`mlscope billing compare/check SPEC` and the report's "actual vs plan" section read it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from mlscope.spec.base import SpecModel
+
+
+class BillingTagKeys(SpecModel):
+    """Resource tags that name the environment, project and component (first present wins)."""
+
+    env: list[str] = Field(default_factory=lambda: ["env", "environment"], min_length=1)
+    project: list[str] = Field(default_factory=lambda: ["project"], min_length=1)
+    component: list[str] = Field(default_factory=lambda: ["component"], min_length=1)
+
+
+class BillingSection(SpecModel):
+    export: str | list[str] = Field(
+        description="CUR 2.0, legacy CUR or FOCUS export: file, folder, glob or s3:// prefix "
+                    "(relative paths are relative to this spec's folder).")
+    tag_keys: BillingTagKeys = Field(default_factory=BillingTagKeys)
+
+    def exports(self) -> list[str]:
+        return [self.export] if isinstance(self.export, str) else list(self.export)
