@@ -60,6 +60,36 @@ EC2_ACCEL = {
     "B200": "B200", "V100": "V100-SXM2-16GB", "V100-32GB": "V100-SXM2-32GB",
     "Trainium": "Trainium1", "Inferentia2": "Inferentia2",
 }
+# What each accelerator is for: the config search proposes "training" parts only (a user may
+# still name any accelerator). Inference-class parts: AWS positions Inferentia, T4 (g4dn) and
+# L4 (g6) for inference; K80, Apple and Raspberry Pi rows are for other estimates.
+INFERENCE_ONLY = ("Inferentia", "T4", "L4", "K80", "Apple", "Raspberry")
+# Network per instance (Gbps), whether it has EFA, and the link between its accelerators, from
+# the AWS EC2 accelerated-computing instance specifications page (docs.aws.amazon.com/ec2/
+# latest/instancetypes/ac.html). Multi-node training needs EFA at >= 400 Gbps (p4d class).
+INTERCONNECT = {
+    "p3.2xlarge": (10, False, "single"), "p3.8xlarge": (10, False, "nvlink"),
+    "p3.16xlarge": (25, False, "nvlink"), "p3dn.24xlarge": (100, True, "nvlink"),
+    "p4d.24xlarge": (400, True, "nvswitch"), "p4de.24xlarge": (400, True, "nvswitch"),
+    "p5.4xlarge": (100, False, "single"), "p5.48xlarge": (3200, True, "nvswitch"),
+    "p5e.48xlarge": (3200, True, "nvswitch"), "p5en.48xlarge": (3200, True, "nvswitch"),
+    "p6-b200.48xlarge": (3200, True, "nvswitch"), "p6-b300.48xlarge": (6400, True, "nvswitch"),
+    "g4dn.xlarge": (25, False, "single"), "g4dn.2xlarge": (25, False, "single"),
+    "g4dn.4xlarge": (25, False, "single"), "g4dn.12xlarge": (50, True, "pcie"),
+    "g5.xlarge": (10, False, "single"), "g5.2xlarge": (10, False, "single"),
+    "g5.4xlarge": (25, False, "single"), "g5.16xlarge": (25, False, "single"),
+    "g5.12xlarge": (40, True, "pcie"), "g5.48xlarge": (100, True, "pcie"),
+    "g6.xlarge": (10, False, "single"), "g6.16xlarge": (25, False, "single"),
+    "g6.12xlarge": (40, True, "pcie"), "g6f.2xlarge": (10, False, "single"),
+    "g6e.xlarge": (20, False, "single"), "g6e.4xlarge": (20, False, "single"),
+    "g6e.8xlarge": (25, False, "single"), "g6e.16xlarge": (35, False, "single"),
+    "g6e.12xlarge": (100, True, "pcie"), "g6e.48xlarge": (400, True, "pcie"),
+    "trn1.2xlarge": (12.5, False, "single"), "trn1.32xlarge": (800, True, "neuronlink"),
+    "trn1n.32xlarge": (1600, True, "neuronlink"), "inf1.2xlarge": (25, False, "single"),
+    "inf2.xlarge": (15, False, "single"), "inf2.8xlarge": (25, False, "single"),
+    "inf2.24xlarge": (50, False, "neuronlink"), "inf2.48xlarge": (100, False, "neuronlink"),
+}
+
 # Typical SageMaker markup over EC2 for instances without a quoted SageMaker price: the median
 # of the secondary quotes in the reference table (1.15-1.40). Rows derived this way are labelled.
 SAGEMAKER_MARKUP = 1.25
@@ -80,7 +110,7 @@ def build_accelerators() -> None:
     rows = _rows("accelerators.csv") + EXTRA_ACCELERATORS
     fields = ["name", "aliases", "generation", "peak_dense_bf16_tflops", "peak_dense_fp8_tflops",
               "peak_fp32_tflops", "peak_tf32_tflops", "memory_gb", "memory_bandwidth_gbs",
-              "tdp_w", "note", "source", "date"]
+              "tdp_w", "use", "note", "source", "date"]
     with open(OUT / "accelerators.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
@@ -89,6 +119,7 @@ def build_accelerators() -> None:
             out = {k: r.get(k, "") for k in fields}
             out["aliases"] = ";".join(aliases)
             out["generation"] = generation(r["name"])
+            out["use"] = ("inference" if r["name"].startswith(INFERENCE_ONLY) else "training")
             out["date"] = CATALOG_DATE
             w.writerow(out)
 
@@ -99,16 +130,19 @@ def build_instances() -> None:
           for r in _rows("sagemaker_prices_secondary.csv")}
     fields = ["instance_type", "service", "region", "vcpus", "memory_gib", "accelerator",
               "accelerator_count", "price_on_demand_usd_hr", "price_spot_usd_hr",
-              "price_quality", "source", "date"]
+              "price_quality", "source", "date", "network_gbps", "efa", "intra_node"]
     with open(OUT / "aws_instances.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         for r in ec2:
             acc = EC2_ACCEL.get(r["accelerator_name"], r["accelerator_name"])
             count = r["accelerator_count"] or "0"
+            net = INTERCONNECT.get(r["instance_type"])
             base = {
                 "region": r["region"], "vcpus": r["vcpus"], "memory_gib": r["memory_gib"],
                 "accelerator": acc, "accelerator_count": count,
+                "network_gbps": f"{net[0]:g}" if net else "", "efa": "yes" if net and net[1]
+                else ("no" if net else ""), "intra_node": net[2] if net else "",
             }
             source = f'{r["source_file"]} ({r["source_date"]})'
             w.writerow({**base, "instance_type": r["instance_type"], "service": "ec2",

@@ -78,7 +78,7 @@ def test_import_aws_offer_json(run, tmp_path: Path) -> None:  # type: ignore[no-
     ("{not json", "not valid JSON"),
     ('{"products": {}, "terms": {"OnDemand": {}}}', "no usable instance prices"),
     (VMS_HEADER + "p4d.24xlarge,A100,8,96,1152,,-3,,us-east-1,us-east-1a\n",
-     "bad price_on_demand_usd_hr"),
+     "row 2: Price '-3'"),
 ])
 def test_import_errors_keep_catalog(run, tmp_path: Path, content: str, needle: str) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / ("bad.json" if content.lstrip().startswith("{") else "bad.csv")
@@ -100,3 +100,58 @@ def test_any_name_resolves_or_suggests(name: str) -> None:
         assert hw.accelerator is not None or hw.instance_type is not None
     except UnknownNameError as exc:
         assert exc.one_line().startswith("unknown accelerator or instance")
+
+
+def _offer(itype: str, region: str, usd: str) -> dict[str, object]:
+    return {
+        "offerCode": "AmazonEC2",
+        "products": {"S": {"attributes": {
+            "instanceType": itype, "regionCode": region, "operatingSystem": "Linux",
+            "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used"}}},
+        "terms": {"OnDemand": {"S": {"T": {"priceDimensions": {"R": {
+            "unit": "Hrs", "pricePerUnit": {"USD": usd}}}}}}},
+    }
+
+
+def test_offer_import_keeps_each_regions_spot(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The packaged eu-west-1 p4d spot is $9.7598; another region's ($7.9992) must not leak in.
+    f = tmp_path / "ec2.json"
+    f.write_text(json.dumps(_offer("p4d.24xlarge", "eu-west-1", "24.5")))
+    res = run("catalog", "import", f)
+    assert res.code == 0, res.err
+    inst = get_catalog().instance("p4d.24xlarge", "eu-west-1")
+    assert inst.on_demand_usd_hr == 24.5
+    assert inst.spot_usd_hr == pytest.approx(9.7598)
+    assert inst.accelerator == "A100-SXM4-40GB" and inst.accelerator_count == 8
+    assert inst.efa and inst.network_gbps == 400  # hardware columns untouched
+
+
+def test_three_column_csv_keeps_accelerator_columns(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "vms.csv"
+    f.write_text("InstanceType,Price,Region\np5.48xlarge,50.0,us-east-1\n")
+    res = run("catalog", "import", f)
+    assert res.code == 0, res.err
+    inst = get_catalog().instance("p5.48xlarge", "us-east-1")
+    assert inst.on_demand_usd_hr == 50.0
+    assert inst.accelerator == "H100-SXM5-80GB" and inst.accelerator_count == 8
+    assert inst.vcpus == 192 and inst.spot_usd_hr == pytest.approx(17.6289)
+
+
+@pytest.mark.parametrize("price", ["nan", "0", "inf", "-1", "abc"])
+def test_bad_prices_rejected_with_row(run, tmp_path: Path, price: str) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "vms.csv"
+    f.write_text(VMS_HEADER + "p5.48xlarge,H100,8,192,2048,,50,,us-east-1,us-east-1a\n"
+                 + f"p4d.24xlarge,A100,8,96,1152,,{price},,us-east-1,us-east-1a\n")
+    res = run("catalog", "import", f)
+    assert res.code == 2 and "row 3" in res.err and len(res.err.strip().splitlines()) == 1
+    assert get_catalog().instance("p5.48xlarge", "us-east-1").on_demand_usd_hr == 55.04
+
+
+@pytest.mark.parametrize("blob", [b"\x00\x01\x02\xff\xfe", b"\xff\xd8\xff\xe0JFIF"])
+def test_binary_file_is_one_line_error(run, tmp_path: Path, blob: bytes) -> None:  # type: ignore[no-untyped-def]
+    for name in ("x.csv", "x.json"):
+        f = tmp_path / name
+        f.write_bytes(blob)
+        res = run("catalog", "import", f)
+        assert res.code == 2 and "Traceback" not in res.err, res.err
+        assert len(res.err.strip().splitlines()) == 1

@@ -22,8 +22,10 @@ OVERLAY_FILE = "instances_imported.csv"
 INSTANCE_FIELDS = [
     "instance_type", "service", "region", "vcpus", "memory_gib", "accelerator",
     "accelerator_count", "price_on_demand_usd_hr", "price_spot_usd_hr", "price_quality",
-    "source", "date",
+    "source", "date", "network_gbps", "efa", "intra_node",
 ]
+# Multi-node training needs an RDMA fabric of at least this much per node (p4d's 400 Gbps EFA).
+FAST_INTERCONNECT_GBPS = 400.0
 
 
 def mlscope_home() -> Path:
@@ -51,12 +53,33 @@ class Accelerator:
     note: str
     source: str
     date: str
+    use: str = "training"  # "training" or "inference": what the config search may propose
+
+    @property
+    def trains(self) -> bool:
+        return self.use == "training"
+
+    def precision_for(self, dtype: str) -> tuple[str, str | None]:
+        """The dtype this part really runs for `dtype`, and a note when it differs.
+
+        bf16 needs Ampere or newer (or a TPU/Trainium); fp8 only where the catalog has an fp8
+        peak. bf16 on V100/T4 becomes fp16 (same tensor-core peak) with a note; fp8 where there
+        is no fp8 peak is an error, since the run would not exist.
+        """
+        if dtype == "bf16" and self.generation in ("volta", "turing", "kepler"):
+            return "fp16", f"{self.name} has no bf16: fp16 mixed precision assumed (same peak)"
+        if dtype == "fp8" and not self.peak_fp8_tflops:
+            from mlscope.errors import InputError
+
+            raise InputError(f"{self.name} has no fp8 tensor cores in the catalog",
+                             "use --precision bf16 (or fp16), or an fp8 part such as H100")
+        return dtype, None
 
     def peak_tflops(self, dtype: str = "bf16") -> float:
         """Dense peak for a training dtype; fp16/bf16 share the tensor-core peak."""
         table = {
             "bf16": self.peak_bf16_tflops, "fp16": self.peak_bf16_tflops,
-            "fp8": self.peak_fp8_tflops or self.peak_bf16_tflops,
+            "fp8": self.peak_fp8_tflops,
             "tf32": self.peak_tf32_tflops or self.peak_fp32_tflops,
             "fp32": self.peak_fp32_tflops,
         }
@@ -82,6 +105,14 @@ class Instance:
     price_quality: str  # catalog | imported | secondary-rough | derived-rough
     source: str
     date: str
+    network_gbps: float | None = None  # per instance
+    efa: bool = False  # RDMA fabric for multi-node collectives
+    intra_node: str = ""  # single | pcie | nvlink | nvswitch | neuronlink
+
+    @property
+    def fast_interconnect(self) -> bool:
+        """Whether multi-node training on this instance is realistic (EFA >= 400 Gbps)."""
+        return self.efa and (self.network_gbps or 0.0) >= FAST_INTERCONNECT_GBPS
 
 
 @dataclass(frozen=True)
@@ -195,6 +226,8 @@ def _instance_from_row(r: dict[str, str]) -> Instance:
         on_demand_usd_hr=_f(r["price_on_demand_usd_hr"]),
         spot_usd_hr=_f(r["price_spot_usd_hr"]), price_quality=r["price_quality"],
         source=r["source"], date=r["date"],
+        network_gbps=_f(r.get("network_gbps") or ""), efa=(r.get("efa") or "") == "yes",
+        intra_node=r.get("intra_node") or "",
     )
 
 
@@ -210,6 +243,7 @@ def _load() -> Catalog:
             peak_tf32_tflops=_f(r["peak_tf32_tflops"]), memory_gb=float(r["memory_gb"]),
             bandwidth_gbs=_f(r["memory_bandwidth_gbs"]), tdp_w=_f(r["tdp_w"]),
             note=r["note"], source=r["source"], date=r["date"],
+            use=r.get("use") or "training",
         )
     rows = {(r["instance_type"], r["region"]): r
             for r in _read_rows((data / "aws_instances.csv").read_text())}
@@ -218,7 +252,10 @@ def _load() -> Catalog:
     overlay = mlscope_home() / "catalog" / OVERLAY_FILE
     if overlay.exists():
         for r in _read_rows(overlay.read_text()):
-            rows[(r["instance_type"], r["region"])] = r
+            key = (r["instance_type"], r["region"])
+            # An import overrides only the columns it carried: empty cells keep packaged data.
+            given = {k: v for k, v in r.items() if k and v not in ("", None)}
+            rows[key] = {**{k: "" for k in INSTANCE_FIELDS}, **rows.get(key, {}), **given}
         meta = overlay.with_suffix(".json")
         if meta.exists():
             dates["instances_imported"] = json.loads(meta.read_text()).get("imported_at", "")

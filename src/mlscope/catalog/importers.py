@@ -8,7 +8,9 @@ an overlay in the mlscope home and win over the packaged rows for the same insta
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,34 +38,62 @@ class ImportResult:
     publication_date: str | None
 
 
-def _skypilot_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        missing = SKYPILOT_COLUMNS - set(reader.fieldnames or [])
-        if missing:
-            raise InputError(f"{path} is not a SkyPilot vms.csv (missing {sorted(missing)})",
-                             "pass a SkyPilot catalog vms.csv or an AWS Price List offer JSON")
-        # One row per availability zone: keep on-demand, and the lowest spot price over AZs.
-        best: dict[tuple[str, str], dict[str, str]] = {}
-        for r in reader:
-            key = (r["InstanceType"], r["Region"])
-            if not r.get("Price"):
-                continue
-            cur = best.get(key)
-            spot = r.get("SpotPrice") or ""
-            if cur is None:
-                best[key] = {**r, "SpotPrice": spot}
-            elif spot and (not cur["SpotPrice"] or float(spot) < float(cur["SpotPrice"])):
-                cur["SpotPrice"] = spot
+def _number(value: str, what: str, where: str, positive: bool) -> str:
+    """A finite number (positive for prices) as text; raises naming the row."""
+    text = (value or "").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(f"{where}: {what} '{text}' is not a number",
+                         "fix or remove that row") from None
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        need = "a positive finite price" if positive else "a finite non-negative number"
+        raise InputError(f"{where}: {what} '{text}' is not {need}", "fix or remove that row")
+    return text
+
+
+def _skypilot_rows(path: Path, text: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    fields = set(reader.fieldnames or [])
+    missing = SKYPILOT_COLUMNS - fields
+    if missing:
+        raise InputError(f"{path} is not a SkyPilot vms.csv (missing {sorted(missing)})",
+                         "pass a SkyPilot catalog vms.csv or an AWS Price List offer JSON")
+    # One row per availability zone: keep on-demand, and the lowest spot price over AZs, per
+    # (instance, region) -- never a price from another region.
+    best: dict[tuple[str, str], dict[str, str]] = {}
+    for line, r in enumerate(reader, start=2):
+        where = f"{path.name} row {line}"
+        if not r.get("InstanceType") or not r.get("Region"):
+            raise InputError(f"{where}: no instance type or region", "fix or remove that row")
+        if not (r.get("Price") or "").strip():
+            continue  # not offered on demand in this zone
+        r["Price"] = _number(r["Price"], "Price", where, positive=True)
+        spot = (r.get("SpotPrice") or "").strip()
+        if spot:
+            spot = _number(spot, "SpotPrice", where, positive=True)
+        for col in ("vCPUs", "MemoryGiB", "AcceleratorCount"):
+            if (r.get(col) or "").strip():
+                r[col] = _number(r[col], col, where, positive=False)
+        key = (r["InstanceType"], r["Region"])
+        cur = best.get(key)
+        if cur is None:
+            best[key] = {**r, "SpotPrice": spot}
+        elif spot and (not cur["SpotPrice"] or float(spot) < float(cur["SpotPrice"])):
+            cur["SpotPrice"] = spot
     out = []
     for (itype, region), r in best.items():
-        out.append({
-            "instance_type": itype, "service": "ec2", "region": region,
-            "vcpus": r.get("vCPUs", ""), "memory_gib": r.get("MemoryGiB", ""),
-            "accelerator": _canonical_accelerator(r.get("AcceleratorName", "")),
-            "accelerator_count": r.get("AcceleratorCount", "") or "0",
-            "price_on_demand_usd_hr": r["Price"], "price_spot_usd_hr": r["SpotPrice"],
-        })
+        row = {"instance_type": itype, "service": "ec2", "region": region,
+               "price_on_demand_usd_hr": r["Price"], "price_spot_usd_hr": r["SpotPrice"]}
+        # Columns the file does not carry stay empty, so the catalog keeps its own values.
+        for col, name in (("vCPUs", "vcpus"), ("MemoryGiB", "memory_gib"),
+                          ("AcceleratorCount", "accelerator_count")):
+            if col in fields:
+                row[name] = r.get(col) or ""
+        if "AcceleratorName" in fields:
+            row["accelerator"] = _canonical_accelerator(r.get("AcceleratorName") or "")
+            row.setdefault("accelerator_count", "0" if not row["accelerator"] else "")
+        out.append(row)
     return out
 
 
@@ -81,7 +111,6 @@ def _offer_rows(data: dict[str, Any], path: Path) -> tuple[list[dict[str, str]],
         raise InputError(f"{path} has no products/terms.OnDemand",
                          "pass an AWS Price List offer file (AmazonEC2 or AmazonSageMaker)")
     sagemaker = str(data.get("offerCode", "")).lower() == "amazonsagemaker"
-    known = {i.instance_type: i for i in get_catalog().instances}
     out = []
     for sku, product in products.items():
         attrs = product.get("attributes", {})
@@ -100,17 +129,13 @@ def _offer_rows(data: dict[str, Any], path: Path) -> tuple[list[dict[str, str]],
         price = _on_demand_price(terms.get(sku, {}))
         if not itype or not region or price is None:
             continue
-        ref = known.get(itype)
-        spot = f"{ref.spot_usd_hr:g}" if ref and ref.spot_usd_hr else ""
+        # An offer file has on-demand prices only: the spot price and the hardware columns
+        # stay empty, so the catalog keeps its own values for this (instance, region).
         out.append({
             "instance_type": itype, "service": "sagemaker" if sagemaker else "ec2",
-            "region": region, "vcpus": attrs.get("vcpu", str(ref.vcpus) if ref else ""),
-            "memory_gib": attrs.get("memory", "").replace(" GiB", "").replace(",", "")
-            or (str(ref.memory_gib) if ref else ""),
-            "accelerator": ref.accelerator or "" if ref else "",
-            "accelerator_count": str(ref.accelerator_count) if ref else attrs.get("gpu", "0"),
+            "region": region, "vcpus": attrs.get("vcpu", ""),
+            "memory_gib": attrs.get("memory", "").replace(" GiB", "").replace(",", ""),
             "price_on_demand_usd_hr": f"{price:g}",
-            "price_spot_usd_hr": spot,
         })
     return out, data.get("publicationDate")
 
@@ -120,8 +145,11 @@ def _on_demand_price(term: dict[str, Any]) -> float | None:
         for dim in offer.get("priceDimensions", {}).values():
             usd = dim.get("pricePerUnit", {}).get("USD")
             if usd is not None and dim.get("unit", "Hrs").lower().startswith("hr"):
-                value = float(usd)
-                if value > 0:
+                try:
+                    value = float(usd)
+                except (TypeError, ValueError):
+                    continue
+                if math.isfinite(value) and value > 0:
                     return value
     return None
 
@@ -133,26 +161,32 @@ def import_prices(path: str | Path) -> ImportResult:
         raise InputError(f"price file '{p}' does not exist",
                          "pass the path of a SkyPilot vms.csv or an AWS offer JSON file")
     publication = None
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise InputError(f"{p} is not a readable text file",
+                         "pass a SkyPilot vms.csv or an AWS Price List offer JSON") from None
+    if "\x00" in text:
+        raise InputError(f"{p} is a binary file, not a price list",
+                         "pass a SkyPilot vms.csv or an AWS Price List offer JSON")
     if p.suffix.lower() == ".json":
         try:
-            data = json.loads(p.read_text())
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{p} is not valid JSON (line {exc.lineno})",
                              "download the offer file again") from None
+        if not isinstance(data, dict):
+            raise InputError(f"{p} is not an AWS Price List offer file",
+                             "pass an AWS Price List offer file (AmazonEC2 or AmazonSageMaker)")
         rows, publication = _offer_rows(data, p)
         fmt = "aws-offer"
     else:
-        rows = _skypilot_rows(p)
+        try:
+            rows = _skypilot_rows(p, text)
+        except csv.Error as exc:
+            raise InputError(f"{p} is not a readable CSV ({exc})",
+                             "pass a SkyPilot catalog vms.csv") from None
         fmt = "skypilot-vms-csv"
-    for r in rows:
-        for key in ("price_on_demand_usd_hr", "price_spot_usd_hr", "vcpus", "memory_gib",
-                    "accelerator_count"):
-            try:
-                if r[key] != "" and float(r[key]) < 0:
-                    raise ValueError
-            except ValueError:
-                raise InputError(f"{p}: bad {key} '{r[key]}' for {r['instance_type']}",
-                                 "fix or remove that row") from None
     if not rows:
         raise InputError(f"{p} holds no usable instance prices",
                          "check that it is an EC2/SageMaker price file with hourly prices")
@@ -168,8 +202,10 @@ def import_prices(path: str | Path) -> ImportResult:
                 merged[(r["instance_type"], r["region"])] = r
     before = {i.instance_type for i in get_catalog().instances}
     for r in rows:
-        merged[(r["instance_type"], r["region"])] = {
-            **r, "price_quality": quality, "source": source, "date": publication or now}
+        key = (r["instance_type"], r["region"])
+        given = {k: v for k, v in r.items() if v != ""}
+        merged[key] = {**merged.get(key, {}), **given, "price_quality": quality,
+                       "source": source, "date": publication or now}
     tmp = overlay.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=INSTANCE_FIELDS)
