@@ -45,24 +45,31 @@ def render_estimate(result: dict[str, Any]) -> None:
             inst = result["instance"]
             t.add_row("instance", f"{inst['instances']} x {inst['type']} in {inst['region']} "
                       f"({inst['price_quality']} prices)")
+        if "strategy" in result:
+            t.add_row("parallel strategy", result["strategy"]["description"])
         t.add_row("utilization (MFU)", _range(result["mfu"], lambda v: f"{v:.2f}"))
+        if "hfu" in result:
+            t.add_row("hardware FLOPs util.", _range(result["hfu"], lambda v: f"{v:.2f}"))
         t.add_row("accelerator-hours", _range(result["accelerator_hours"], fmt_num))
     if "wall_clock_hours" in result:
         t.add_row("wall-clock", _range(result["wall_clock_hours"], fmt_hours))
     if "cost_usd" in result:
         t.add_row(f"cost ({result.get('purchase', 'on-demand')})",
                   _range(result["cost_usd"], fmt_money))
+        walls = result.get("wall_clock_by_purchase", {})
         for option, rng in result.get("cost_by_purchase", {}).items():
             if option != result.get("purchase"):
-                t.add_row(f"  if {option}", _range(rng, fmt_money))
+                extra = (f"; wall-clock {_range(walls[option], fmt_hours)}"
+                         if option == "spot" and option in walls else "")
+                t.add_row(f"  if {option}", _range(rng, fmt_money) + extra)
     if "energy_kwh" in result:
         t.add_row("energy", _range(result["energy_kwh"], lambda v: f"{v:,.0f} kWh"))
     mem = result.get("memory", {})
     if "per_accelerator_gb" in mem:
         fits = "fits" if mem["fits"] else "DOES NOT FIT"
         t.add_row("memory / accelerator", f"{mem['per_accelerator_gb']:.1f} of "
-                  f"{mem['capacity_gb']:g} GB: {fits} (ZeRO-{mem['zero_stage']}; smallest "
-                  f"count that fits: {mem['min_count']})")
+                  f"{mem['capacity_gb']:g} GB: {fits} (smallest count that fits: "
+                  f"{mem['min_count']})")
     elif "per_instance_gb" in mem:
         t.add_row("memory", f"{mem['per_instance_gb']:.1f} of {mem['capacity_gb']:g} GiB")
     c.print(t)
@@ -94,9 +101,8 @@ def render_estimate(result: dict[str, Any]) -> None:
 @click.option("--tokens", type=QUANTITY, help="Training tokens per epoch, e.g. 2e12 or 2T.")
 @click.option("--dataset", "dataset_path", type=click.Path(exists=True),
               help="Measure tokens from a local file or folder instead of --tokens.")
-@click.option("--bytes-per-token", type=float, help="With --dataset and no tokenizer.")
-@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0,
-              show_default=True)
+@click.option("--bytes-per-token", type=QUANTITY, help="With --dataset and no tokenizer.")
+@click.option("--epochs", type=QUANTITY, default=1.0, show_default=True)
 @click.option("--accelerator", "hardware", help="Accelerator (H100, A100-80GB, TPU-v4) or "
               "instance type (p4d.24xlarge, ml.p5.48xlarge).")
 @click.option("--count", type=int, help="Number of accelerators.")
@@ -109,8 +115,13 @@ def render_estimate(result: dict[str, Any]) -> None:
               default="auto", show_default=True, help="ZeRO stage / FSDP (3).")
 @click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), help="Sequence length (default: context).")
-@click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
-              show_default=True)
+@click.option("--recompute", type=click.Choice(["auto", "none", "selective", "full"]),
+              default="auto", show_default=True,
+              help="Activation recomputation; auto: the cheapest that fits.")
+@click.option("--tensor-parallel", "tensor_parallel", type=click.IntRange(min=1),
+              help="Pin the tensor-parallel degree (default: the cheapest that fits).")
+@click.option("--pipeline-parallel", "pipeline_parallel", type=click.IntRange(min=1),
+              help="Pin the pipeline-parallel degree (default: the cheapest that fits).")
 @click.option("--no-flash-attention", is_flag=True)
 @click.option("--finetune", type=click.Choice(["none", "full", "lora", "lora-8bit", "qlora"]),
               default="none", show_default=True,
@@ -120,7 +131,13 @@ def render_estimate(result: dict[str, Any]) -> None:
 @click.option("--budget", type=QUANTITY, help="Budget in USD for the config search.")
 @click.option("--search-purchase", multiple=True,
               type=click.Choice(["on-demand", "spot", "savings-1y", "savings-3y"]),
-              help="Purchase options searched [default: on-demand, spot].")
+              help="Purchase options searched [default: on-demand, and spot below 16 nodes].")
+@click.option("--interruptions-per-node-hour", "interruption_rate", type=QUANTITY,
+              help="Spot: interruptions per node-hour [default: 3e-4 to 3e-3, P10-P90].")
+@click.option("--checkpoint-interval", type=DURATION, default="1h", show_default=True,
+              help="Spot: hours between checkpoints (work lost per interruption: half).")
+@click.option("--restart-time", type=DURATION, default="15m", show_default=True,
+              help="Spot: time to get capacity back and reload a checkpoint.")
 @json_option
 def training(params: float | None, active_params: float | None, model_name: str | None,
              layers: int | None, hidden: int | None, heads: int | None, kv_heads: int | None,
@@ -128,8 +145,10 @@ def training(params: float | None, active_params: float | None, model_name: str 
              bytes_per_token: float | None, epochs: float, hardware: str | None,
              count: int | None, region: str | None, purchase: str, precision: str,
              zero_stage: str, micro_batch: int, seq_len: int | None, recompute: str,
+             tensor_parallel: int | None, pipeline_parallel: int | None,
              no_flash_attention: bool, finetune: str, lora_rank: int,
              deadline: float | None, budget: float | None, search_purchase: tuple[str, ...],
+             interruption_rate: float | None, checkpoint_interval: float, restart_time: float,
              as_json: bool) -> None:
     """Estimate training a transformer: FLOPs, memory fit, hours, dollars, energy.
 
@@ -154,6 +173,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
         raise InputError("no hardware to estimate on",
                          "pass --accelerator H100 (or an instance type), or --deadline/--budget "
                          "to search the catalog")
+    spot = _spot_assumptions(interruption_rate, checkpoint_interval, restart_time)
     measured = None
     if dataset_path is not None:
         measured = measure_dataset_tokens(dataset_path, bytes_per_token)
@@ -165,23 +185,31 @@ def training(params: float | None, active_params: float | None, model_name: str 
                           vocab=vocab)
     setup = TrainingSetup(shape=shape, tokens=tokens * epochs, precision=precision,
                           zero_stage=None if zero_stage == "auto" else int(zero_stage),
-                          micro_batch=micro_batch, seq_len=seq_len, recompute=recompute,
+                          micro_batch=micro_batch, seq_len=seq_len,
+                          recompute=None if recompute == "auto" else recompute,
                           flash_attention=not no_flash_attention, finetune=finetune,
-                          lora_rank=lora_rank)
+                          lora_rank=lora_rank, tensor_parallel=tensor_parallel,
+                          pipeline_parallel=pipeline_parallel)
+    searching = deadline is not None or budget is not None
     result: dict[str, Any] = {}
-    if hardware is not None:
-        result = estimate_training(setup, hardware, count, region, purchase).to_dict()
-    if deadline is not None or budget is not None:
+    if hardware is not None and (count is not None or not searching):
+        result = estimate_training(setup, hardware, count, region, purchase, spot).to_dict()
+    if searching:
+        is_acc = hardware is not None and _is_accelerator(hardware)
         rec = search(setup, deadline, budget, regions=[region] if region else None,
                      purchases=list(search_purchase) or None,
-                     accelerators=[hardware] if hardware and count is None and
-                     _is_accelerator(hardware) else None)
+                     accelerators=[hardware] if hardware and count is None and is_acc
+                     else None,
+                     instance_types=[hardware] if hardware and not is_acc else None,
+                     spot=spot)
         rec_dict = rec.to_dict()
-        if hardware is None and rec.best is not None:
+        if not result and rec.best is not None:
+            # The table shows the recommended configuration, so the two never disagree.
             result = estimate_training(setup, rec.best.instance.instance_type, rec.best.count,
-                                       rec.best.instance.region, rec.best.purchase).to_dict()
+                                       rec.best.instance.region, rec.best.purchase,
+                                       spot).to_dict()
             result["count_source"] = "search"
-        elif hardware is None:
+        elif not result:
             result = {"method": "analytic-transformer", "flops": setup.flops().model_flops,
                       "assumptions": list(setup.flops().assumptions)}
         result.update({"search": rec_dict, "best": rec_dict["best"],
@@ -199,6 +227,15 @@ def training(params: float | None, active_params: float | None, model_name: str 
     else:
         c = console()
         c.print(f"[bold red]No configuration found:[/bold red] {result['search']['best_reason']}")
+
+
+def _spot_assumptions(rate: float | None, interval: float, restart: float) -> Any:
+    from mlscope.core.ranges import Range
+    from mlscope.pricing import DEFAULT_SPOT, SpotAssumptions
+
+    return SpotAssumptions(
+        Range(rate) if rate is not None else DEFAULT_SPOT.interruptions_per_node_hour,
+        interval, restart)
 
 
 def _is_accelerator(name: str) -> bool:

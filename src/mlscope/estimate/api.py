@@ -25,7 +25,9 @@ def setup_from_spec(spec: ProjectSpec) -> TrainingSetup:
                          "set dataset.tokens (e.g. 2T) or dataset.path to measure it")
     return TrainingSetup(shape=shape, tokens=tokens * d.epochs, precision=t.precision,
                          zero_stage=t.zero_stage if t.zero_stage else None,
-                         micro_batch=t.micro_batch, seq_len=t.seq_len, recompute=t.recompute,
+                         # The spec's default "none" leaves the choice to the planner.
+                         micro_batch=t.micro_batch, seq_len=t.seq_len,
+                         recompute=None if t.recompute == "none" else t.recompute,
                          flash_attention=t.flash_attention, finetune=m.finetune,
                          lora_rank=m.lora_rank)
 
@@ -83,10 +85,11 @@ def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
 
 
 def training_run_cost(spec: ProjectSpec) -> dict[str, float] | None:
-    """{p10, p50, p90} USD of one training run, or None when the spec cannot be priced."""
-    try:
-        result = estimate_spec(spec)
-    except InputError:
-        return None
+    """{p10, p50, p90} USD of one training run, or None when the estimate has no dollars.
+
+    Errors (a configuration that does not fit, an unknown accelerator...) are raised with
+    their reason, never swallowed: a run that cannot be estimated must not be costed.
+    """
+    result = estimate_spec(spec)
     cost = result.get("cost_usd")
     return dict(cost) if cost else None

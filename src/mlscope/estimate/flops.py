@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from mlscope.estimate.shapes import ModelShape
 
 RECOMPUTE_FACTOR = {"none": 1.0, "selective": 1.0, "full": 4.0 / 3.0}
+# Model FLOPs are what utilization is fitted against (6·N·D + attention, whatever the run
+# recomputed), so hours = model FLOPs / (peak x MFU); hardware FLOPs only give the HFU.
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,15 @@ def training_flops(shape: ModelShape, tokens: float, seq_len: int | None = None,
     dense = per_token * tokens
     attention = 0.0
     s = seq_len or shape.context
-    if shape.layers and shape.hidden and s:
-        attention = 6.0 * shape.layers * s * shape.hidden * tokens
-        notes.append(f"attention adds 6·L·s·h per token (L={shape.layers}, s={s}, "
-                     f"h={shape.hidden})")
+    if s:
+        layers, hidden, _, inferred = shape.dims()
+        attention = 6.0 * layers * s * hidden * tokens
+        notes.append(f"attention adds 6·L·s·h per token (L={layers}, s={s}, h={hidden}"
+                     + (", shape inferred from the parameter count as hidden = 128·layers)"
+                        if inferred else ")"))
     else:
-        notes.append("attention term omitted (layers/hidden/context unknown); "
-                     "small below ~8k context")
+        notes.append("attention term omitted (no --seq-len or context given); small below "
+                     "~8k context")
     model = dense + attention
     factor = RECOMPUTE_FACTOR.get(recompute, 1.0)
     if factor != 1.0:

@@ -7,23 +7,27 @@ cost is within it: a recommendation should hold in nine runs out of ten, not one
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from mlscope.catalog import Accelerator, Instance, get_catalog
 from mlscope.core.ranges import Range
 from mlscope.errors import InputError
-from mlscope.estimate.memory import MemoryPlan
-from mlscope.estimate.training import TrainingSetup
+from mlscope.estimate.memory import MemoryPlan, plan
+from mlscope.estimate.training import TrainingSetup, communication_factor
 from mlscope.estimate.utilization import default_model
-from mlscope.pricing import PURCHASE_OPTIONS, run_price
+from mlscope.pricing import (
+    DEFAULT_SPOT,
+    LARGE_SPOT_FLEET,
+    PURCHASE_OPTIONS,
+    SpotAssumptions,
+    run_price,
+)
 
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 # Savings plans commit spend for 1-3 years: searched only when asked for, since a one-off
 # training run rarely uses the whole term.
 DEFAULT_SEARCH_PURCHASES = ("on-demand", "spot")
-SPOT_NOTE = ("spot capacity for many nodes at once is rarely available; treat large spot "
-             "clusters as optimistic")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class Option:
     meets_deadline: bool
     meets_budget: bool
     pareto: bool = False
+    strategy: dict[str, Any] | None = None
+    price_flags: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,7 +57,8 @@ class Option:
             "cost_usd": self.cost_usd.to_dict(), "memory_gb": round(self.memory_gb, 2),
             "zero_stage": self.zero_stage, "price_quality": self.instance.price_quality,
             "meets_deadline": self.meets_deadline, "meets_budget": self.meets_budget,
-            "pareto": self.pareto,
+            "pareto": self.pareto, "strategy": self.strategy,
+            "price_flags": list(self.price_flags), "notes": list(self.notes),
         }
 
 
@@ -88,12 +96,21 @@ def pareto_front(options: list[Option]) -> list[Option]:
 def search(setup: TrainingSetup, deadline_hours: float | None = None,
            budget_usd: float | None = None, regions: list[str] | None = None,
            purchases: list[str] | None = None, services: tuple[str, ...] = ("ec2", "sagemaker"),
-           accelerators: list[str] | None = None) -> Recommendation:
-    if deadline_hours is not None and deadline_hours <= 0:
-        raise InputError("--deadline must be positive", "pass e.g. --deadline 14d or 36h")
-    if budget_usd is not None and budget_usd <= 0:
-        raise InputError("--budget must be positive", "pass e.g. --budget 50000")
+           accelerators: list[str] | None = None, instance_types: list[str] | None = None,
+           spot: SpotAssumptions = DEFAULT_SPOT) -> Recommendation:
+    """Every instance x node count x purchase option that can train the job, priced.
+
+    Proposed only: accelerators whose catalog `use` is training (unless named), multi-node
+    fleets only on instances with a fast interconnect (EFA >= 400 Gbps), configurations a
+    parallel strategy fits in memory, and spot fleets of LARGE_SPOT_FLEET nodes or more only
+    when spot is asked for explicitly.
+    """
+    for label, value in (("--deadline", deadline_hours), ("--budget", budget_usd)):
+        if value is not None and (not math.isfinite(value) or value <= 0):
+            raise InputError(f"{label} must be a positive finite number",
+                             "pass e.g. --deadline 14d or 36h, --budget 50000")
     catalog = get_catalog()
+    explicit_spot = purchases is not None and "spot" in purchases
     purchases = purchases or list(DEFAULT_SEARCH_PURCHASES)
     for p in purchases:
         if p not in PURCHASE_OPTIONS:
@@ -104,51 +121,71 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
             if r not in catalog.regions():
                 catalog.instance("p4d.24xlarge", r)  # raises with "did you mean"
     wanted = {catalog.accelerator(a).name for a in accelerators} if accelerators else None
+    types = {catalog.instance(t).instance_type for t in instance_types} if instance_types else None
     util = default_model()
-    flops = setup.flops().hardware_flops
-    # When activations overflow a device, full recomputation may still fit, at 4/3 the work.
-    fallback = replace(setup, recompute="full") if setup.recompute != "full" else None
-    fallback_flops = fallback.flops().hardware_flops if fallback else flops
-    memo: dict[tuple[str, int], tuple[MemoryPlan, float]] = {}
+    pins = setup.pins()
+    memo: dict[tuple[str, int, int, str, str], MemoryPlan | None] = {}
+    flops_memo: dict[str, float] = {}
     candidates: list[Option] = []
     searched = 0
+    carriers = 0
     for inst in catalog.instances:
         if (inst.service not in services or not inst.accelerator or inst.accelerator_count < 1
-                or (regions and inst.region not in regions)):
+                or (regions and inst.region not in regions)
+                or (types and inst.instance_type not in types)):
             continue
         acc: Accelerator | None = catalog.find_accelerator(inst.accelerator)
         if acc is None or (wanted and acc.name not in wanted):
             continue
+        if not wanted and not types and not acc.trains:
+            continue  # inference-only parts are proposed only when named
+        carriers += 1
+        try:
+            precision, _ = acc.precision_for(setup.precision)
+        except InputError:
+            continue  # e.g. fp8 on a part without fp8
         per = int(inst.accelerator_count)
-        peak = acc.peak_tflops(setup.precision) * 1e12
-        for nodes in NODE_COUNTS:
+        peak = acc.peak_tflops(precision) * 1e12
+        for nodes in NODE_COUNTS if inst.fast_interconnect else (1,):
             count = nodes * per
-            key = (acc.name, count)
+            key = (acc.name, count, per, inst.intra_node, precision)
             if key not in memo:
-                plan = setup.memory(acc, count)
-                work = flops
-                if not plan.fits and fallback is not None:
-                    alt = fallback.memory(acc, count)
-                    if alt.fits:
-                        plan, work = alt, fallback_flops
-                memo[key] = (plan, work)
-            plan, work = memo[key]
+                memo[key] = plan(setup.workload(precision), acc.memory_gb, count, per,
+                                 inst.intra_node, **pins)
+            found = memo[key]
             searched += len(purchases)
-            if not plan.fits:
+            if found is None:
                 continue
+            recompute = found.strategy.recompute
+            if recompute not in flops_memo:
+                flops_memo[recompute] = setup.flops(recompute).model_flops
+            work = flops_memo[recompute]
             median, sigma = util.distribution(acc.generation, count)
-            wall = Range(work / (peak * count * 3600.0)) / Range(median, sigma)
+            step = (work / setup.tokens * 4e6) / (count * peak * median) * found.time_factor
+            comm, _ = communication_factor(setup, found, count, inst, step)
+            wall = Range(work / (peak * count * 3600.0)) / Range(median, sigma) * (
+                found.time_factor * comm)
             for purchase in purchases:
-                rp = run_price(inst, purchase, nodes, wall)
+                if purchase == "spot" and nodes >= LARGE_SPOT_FLEET and not explicit_spot:
+                    continue  # large spot fleets only when asked for (capacity is rarely there)
+                rp = run_price(inst, purchase, nodes, wall, spot)
                 if rp is None:
                     continue
                 w, cost = rp.wall_clock_hours, rp.cost_usd
                 candidates.append(Option(
-                    inst, acc.name, count, nodes, purchase, w, cost, plan.per_accelerator_gb,
-                    plan.zero_stage,
+                    inst, acc.name, count, nodes, purchase, w, cost, found.per_accelerator_gb,
+                    found.zero_stage,
                     meets_deadline=deadline_hours is None or w.p90 <= deadline_hours,
-                    meets_budget=budget_usd is None or cost.p90 <= budget_usd))
-    return recommend_from(candidates, searched, deadline_hours, budget_usd)
+                    meets_budget=budget_usd is None or cost.p90 <= budget_usd,
+                    strategy=found.strategy_dict(), price_flags=rp.price.flags,
+                    notes=rp.assumptions))
+    rec = recommend_from(candidates, searched, deadline_hours, budget_usd)
+    if not candidates and not carriers:
+        what = ", ".join(sorted(wanted or types or [])) or "a training accelerator"
+        rec.reason = (f"no option meets the constraints: no AWS instance in the searched "
+                      f"region(s) with a price carries {what}; name an AWS accelerator or "
+                      "another --region")
+    return rec
 
 
 def recommend_from(candidates: list[Option], searched: int, deadline_hours: float | None,

@@ -1,4 +1,11 @@
-"""The analytic training estimate: FLOPs, memory fit, utilization, hours, dollars, energy."""
+"""The analytic training estimate: FLOPs, parallel strategy, utilization, hours, dollars, energy.
+
+Hours = model FLOPs / (peak x MFU) x strategy time factor x communication factor, where MFU is
+the utilization fitted on published runs *against model FLOPs* (6·N·D + attention), so
+recomputation is never counted twice; hardware FLOPs (with recomputation) only give the HFU.
+A configuration that does not fit in memory is never priced: `estimate_training` raises
+`DoesNotFitError` naming the smallest count or the strategy that fits.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +14,85 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlscope.catalog import Accelerator, Instance, get_catalog
-from mlscope.catalog.core import DEFAULT_REGION
+from mlscope.catalog.core import DEFAULT_REGION, FAST_INTERCONNECT_GBPS
 from mlscope.core.ranges import Range
 from mlscope.errors import ConflictError, InputError
 from mlscope.estimate.flops import TrainingFlops, training_flops
 from mlscope.estimate.memory import (
     FROZEN_BYTES,
     MemoryPlan,
+    Workload,
+    does_not_fit,
     lora_trainable_params,
-    plan_memory,
-    require_fit,
+    plan,
+    smallest_count,
 )
 from mlscope.estimate.shapes import ModelShape
-from mlscope.estimate.utilization import default_model
-from mlscope.pricing import DEFAULT_SPOT, PURCHASE_OPTIONS, SpotAssumptions, run_price
+from mlscope.estimate.utilization import UtilizationModel, default_model
+from mlscope.pricing import (
+    DEFAULT_SPOT,
+    PURCHASE_OPTIONS,
+    SpotAssumptions,
+    instance_price,
+    run_price,
+)
 
 # Average board power while training, as a share of TDP, and the data-centre PUE.
 POWER_SHARE = Range.from_p10_p90(0.55, 0.90)
 PUE = 1.15
 DEFAULT_SEQ_LEN = 2048
+DEFAULT_TDP_W = 400.0
 # full: every weight trains; lora: adapters over 16-bit frozen weights; lora-8bit and qlora:
 # over 8-bit and 4-bit frozen weights.
 FINETUNE_MODES = ("none", "full", "lora", "lora-8bit", "qlora")
+RECOMPUTE_MODES = ("none", "selective", "full")
+# Gradient all-reduce: the share of the network's line rate a ring achieves, and the share of
+# a step's compute that communication can hide behind (the backward pass, 2/3 of the FLOPs).
+NETWORK_EFFICIENCY = 0.8
+OVERLAP_SHARE = 2.0 / 3.0
+# The calibration runs trained on fabrics of at least p4d's 400 Gbps EFA per node (8 x 200 Gb/s
+# InfiniBand on Meta's RSC and DGX SuperPODs): the utilization fitted there, with its count
+# slope, already carries the communication of such a fabric.
+REFERENCE_GBPS = FAST_INTERCONNECT_GBPS
+# Accelerators per node assumed for tensor parallelism when no AWS instance carries the part.
+DEFAULT_PER_NODE = 8
+
+
+def _finite_positive(value: float, what: str, fix: str) -> None:
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{what} must be a positive finite number (got {value:g})", fix)
 
 
 @dataclass(frozen=True)
 class TrainingSetup:
-    """Everything about how the model is trained, independent of the hardware choice."""
+    """Everything about how the model is trained, independent of the hardware choice.
+
+    `zero_stage`, `recompute`, `tensor_parallel`, `pipeline_parallel`: None lets the planner
+    choose; a value pins it.
+    """
 
     shape: ModelShape
     tokens: float
     precision: str = "bf16"
-    zero_stage: int | None = None  # None: the lowest ZeRO stage that fits
+    zero_stage: int | None = None
     micro_batch: int = 1
     seq_len: int | None = None
-    recompute: str = "none"
+    recompute: str | None = None
     flash_attention: bool = True
     finetune: str = "none"
     lora_rank: int = 16
+    tensor_parallel: int | None = None
+    pipeline_parallel: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.tokens or self.tokens <= 0:
-            raise InputError(f"tokens must be positive (got {self.tokens:g})",
-                             "pass --tokens 2e12, or --dataset PATH to measure it")
+        _finite_positive(self.tokens, "tokens", "pass --tokens 2e12, or --dataset PATH")
+        _finite_positive(self.shape.params, "params", "pass --params 7e9")
         if self.finetune not in FINETUNE_MODES:
             raise InputError(f"unknown fine-tuning mode '{self.finetune}'",
                              f"use one of {', '.join(FINETUNE_MODES)}")
+        if self.recompute not in (None, "auto", *RECOMPUTE_MODES):
+            raise InputError(f"unknown recompute mode '{self.recompute}'",
+                             f"use one of auto, {', '.join(RECOMPUTE_MODES)}")
         if self.finetune == "qlora" and self.precision == "fp32":
             raise ConflictError("QLoRA trains adapters over 4-bit weights, not in fp32",
                                 "drop --precision fp32 or use --finetune lora")
@@ -62,42 +102,78 @@ class TrainingSetup:
         return self.seq_len or self.shape.context or DEFAULT_SEQ_LEN
 
     @property
+    def attention_seq(self) -> int | None:
+        """Context for the attention FLOPs: given or the model's; None omits the term."""
+        return self.seq_len or self.shape.context
+
+    @property
     def trainable_fraction(self) -> float:
         if self.finetune in FROZEN_BYTES:
             return min(1.0, lora_trainable_params(self.shape, self.lora_rank) / self.shape.params)
         return 1.0
 
-    def flops(self) -> TrainingFlops:
-        return training_flops(self.shape, self.tokens, self.sequence if self.shape.has_shape
-                              else self.seq_len, self.recompute, self.trainable_fraction)
+    def pins(self) -> dict[str, Any]:
+        return {"zero": self.zero_stage,
+                "recompute": None if self.recompute in (None, "auto") else self.recompute,
+                "tensor_parallel": self.tensor_parallel,
+                "pipeline_parallel": self.pipeline_parallel}
 
-    def memory(self, accelerator: Accelerator, count: int | None) -> MemoryPlan:
-        def at_stage(stage: int) -> MemoryPlan:
-            return plan_memory(self.shape, accelerator.memory_gb, count, self.precision, stage,
-                               self.micro_batch, self.sequence, self.recompute,
-                               self.flash_attention, self.finetune, self.lora_rank)
+    def workload(self, precision: str | None = None) -> Workload:
+        return Workload(self.shape, precision or self.precision, self.micro_batch,
+                        self.sequence, self.flash_attention, self.finetune, self.lora_rank)
 
-        if self.zero_stage is not None:
-            return at_stage(self.zero_stage)
-        plans = [at_stage(stage) for stage in range(4)]
-        if count is not None:
-            # Less sharding means less communication: take the lowest stage that fits.
-            return next((p for p in plans if p.fits), plans[-1])
-        best = min((p.min_count for p in plans if p.min_count is not None), default=None)
-        return next((p for p in plans if p.min_count == best), plans[-1])
+    def flops(self, recompute: str = "none") -> TrainingFlops:
+        return training_flops(self.shape, self.tokens, self.attention_seq, recompute,
+                              self.trainable_fraction)
+
+
+def communication_factor(setup: TrainingSetup, memory: MemoryPlan, count: int,
+                         instance: Instance | None, step_seconds: float) -> tuple[float, str]:
+    """Time multiplier for gradient (and ZeRO-3 weight) traffic between nodes, and a note.
+
+    Per step each node sends about 2x the bf16 gradients of the model slice it holds (ring
+    all-reduce after an intra-node reduce; 1.5x that with ZeRO-3's weight gathers, ZeRO paper
+    section 7) over its network at NETWORK_EFFICIENCY of line rate, overlapped with the
+    backward pass; only what exceeds it adds time. The calibration runs trained on fabrics of
+    at least REFERENCE_GBPS per node, so their fitted utilization (and its count slope)
+    already carries that much communication: the term prices only the extra time of a slower
+    network, relative to the reference. Since the per-step compute shrinks as the count grows
+    at a fixed global batch, the penalty grows with the count.
+    """
+    if instance is None or not instance.accelerator_count:
+        return 1.0, ""
+    per_node = int(instance.accelerator_count)
+    nodes = math.ceil(count / per_node)
+    if nodes <= 1 or step_seconds <= 0:
+        return 1.0, ""
+    s = memory.strategy
+    trainable = setup.shape.params * setup.trainable_fraction
+    grad_bytes = 2.0 * trainable / s.pipeline_parallel
+    volume = 2.0 * grad_bytes * (nodes - 1) / nodes * (1.5 if s.zero_stage >= 3 else 1.0)
+
+    def exposed(gbps: float) -> float:
+        comm = volume / (gbps * 1e9 / 8.0 * NETWORK_EFFICIENCY)
+        return max(0.0, comm - OVERLAP_SHARE * step_seconds)
+
+    gbps = instance.network_gbps or 10.0
+    factor = max(1.0, (step_seconds + exposed(gbps)) / (step_seconds + exposed(REFERENCE_GBPS)))
+    note = (f"communication: {volume / 1e9:,.1f} GB per node per step over {gbps:g} Gbps "
+            f"({'EFA' if instance.efa else 'no EFA'}) against {step_seconds:.2f} s of compute "
+            f"per step: x{factor:.2f} time relative to a {REFERENCE_GBPS:g} Gbps fabric")
+    return factor, note
 
 
 @dataclass
 class TrainingEstimate:
     setup: TrainingSetup
     accelerator: Accelerator
-    count: int | None
+    count: int
     count_source: str  # "given", "min-fit" or "search"
     instance: Instance | None
     per_instance: float
     flops: TrainingFlops
     memory: MemoryPlan
-    mfu: Range
+    mfu: Range  # achieved model FLOPs utilization (fitted MFU / strategy and network factors)
     accelerator_hours: Range
     wall_clock_hours: Range | None
     cost_by_purchase: dict[str, Range]
@@ -107,6 +183,9 @@ class TrainingEstimate:
     sources: list[str] = field(default_factory=list)
     wall_by_purchase: dict[str, Range] = field(default_factory=dict)
     spot: SpotAssumptions = DEFAULT_SPOT
+    precision: str = "bf16"
+    comm_factor: float = 1.0
+    price_flags: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def cost_usd(self) -> Range | None:
@@ -114,9 +193,13 @@ class TrainingEstimate:
 
     @property
     def instances(self) -> int | None:
-        if self.count is None or not self.instance:
+        if not self.instance:
             return None
         return math.ceil(self.count / self.per_instance)
+
+    @property
+    def hfu(self) -> Range:
+        return self.mfu * (self.flops.hardware_flops / self.flops.model_flops)
 
     def to_dict(self) -> dict[str, Any]:
         shape = self.setup.shape
@@ -126,14 +209,17 @@ class TrainingEstimate:
                       "active_params": shape.active_params, "source": shape.source},
             "tokens": self.setup.tokens,
             "accelerator": {"name": self.accelerator.name,
-                            "peak_tflops": self.accelerator.peak_tflops(self.setup.precision),
+                            "peak_tflops": self.accelerator.peak_tflops(self.precision),
                             "memory_gb": self.accelerator.memory_gb,
-                            "generation": self.accelerator.generation},
+                            "generation": self.accelerator.generation,
+                            "use": self.accelerator.use},
+            "precision": {"requested": self.setup.precision, "used": self.precision},
             "count": self.count,
             "count_source": self.count_source,
             "flops": self.flops.model_flops,
             "hardware_flops": self.flops.hardware_flops,
             "mfu": self.mfu.to_dict(),
+            "hfu": self.hfu.to_dict(),
             "accelerator_hours": self.accelerator_hours.to_dict(),
         }
         if self.wall_clock_hours is not None:
@@ -145,6 +231,8 @@ class TrainingEstimate:
                 "price_on_demand_usd_hr": self.instance.on_demand_usd_hr,
                 "price_spot_usd_hr": self.instance.spot_usd_hr,
                 "price_quality": self.instance.price_quality,
+                "network_gbps": self.instance.network_gbps, "efa": self.instance.efa,
+                "intra_node": self.instance.intra_node,
             }
         if self.cost_usd is not None:
             out["cost_usd"] = self.cost_usd.to_dict()
@@ -152,38 +240,99 @@ class TrainingEstimate:
             out["cost_by_purchase"] = {k: v.to_dict() for k, v in self.cost_by_purchase.items()}
             out["wall_clock_by_purchase"] = {k: v.to_dict()
                                              for k, v in self.wall_by_purchase.items()}
-        if "spot" in self.cost_by_purchase:
-            out["spot"] = self.spot.to_dict()
+        if self.instance is not None and self.instance.spot_usd_hr:
+            spot = self.spot.to_dict()
+            factor = self.wall_by_purchase.get("spot")
+            spot["time_factor"] = (
+                (factor / self.wall_by_purchase["on-demand"]).to_dict()
+                if factor is not None and "on-demand" in self.wall_by_purchase else None)
+            spot["flags"] = self.price_flags.get("spot", [])
+            spot["viable"] = "spot" in self.cost_by_purchase
+            out["spot"] = spot
         out["energy_kwh"] = self.energy_kwh.to_dict()
         out["memory"] = {
             "per_accelerator_gb": round(self.memory.per_accelerator_gb, 3),
             "capacity_gb": self.memory.capacity_gb,
+            "unit": "GB (1e9 bytes, as the vendor quotes capacity)",
             "fits": self.memory.fits,
             "min_count": self.memory.min_count,
             "zero_stage": self.memory.zero_stage,
             "breakdown_gb": {k: round(v, 3) for k, v in self.memory.breakdown_gb.items()},
         }
+        out["strategy"] = {**self.memory.strategy_dict(),
+                           "communication_factor": round(self.comm_factor, 4)}
         out["assumptions"] = self.assumptions
         out["sources"] = self.sources
         return out
 
 
-def _training_instance(accelerator: Accelerator, region: str, given: str | None) -> Instance | None:
-    """The EC2 instance that carries the accelerator (the given one if an instance was named)."""
-    catalog = get_catalog()
-    if given:
-        return catalog.instance(given, region)
-    options = [i for i in catalog.instances_with(accelerator.name) if i.region == region
-               and i.on_demand_usd_hr]
+def node_for(accelerator: Accelerator, count: int, region: str) -> Instance | None:
+    """The EC2 instance to run `count` accelerators on.
+
+    Up to one node: the smallest instance that carries enough of them (cheapest on a tie), so
+    a one-GPU job is not priced on an 8-GPU node. Beyond one node: the largest node, preferring
+    one with a fast interconnect.
+    """
+    options = [i for i in get_catalog().instances_with(accelerator.name)
+               if i.region == region and i.on_demand_usd_hr]
     if not options:
         return None
-    # The largest node of the family: training clusters are built from full nodes.
-    return max(options, key=lambda i: (i.accelerator_count, -(i.on_demand_usd_hr or 0)))
+    enough = [i for i in options if i.accelerator_count >= count]
+    if enough:
+        return min(enough, key=lambda i: (i.accelerator_count, i.on_demand_usd_hr or 0))
+    return max(options, key=lambda i: (i.fast_interconnect, i.accelerator_count,
+                                       -(i.on_demand_usd_hr or 0)))
+
+
+def unpriced_instance_note(accelerator: Accelerator) -> str:
+    """Why there are no dollars: no instance at all, or an instance without a price."""
+    carriers = sorted({i.instance_type for i in get_catalog().instances_with(accelerator.name)})
+    if carriers:
+        return (f"{', '.join(carriers)} carries {accelerator.name} but the catalog has no price "
+                "for it in this region: no dollar figures (import prices with `mlscope "
+                "catalog import`)")
+    known = KNOWN_UNPRICED.get(accelerator.name)
+    if known:
+        return (f"{known} carries {accelerator.name}, but mlscope's catalog has no price for it: "
+                "no dollar figures (import prices with `mlscope catalog import`)")
+    return f"no AWS instance carries {accelerator.name}: no dollar figures"
+
+
+# Instances that exist but whose prices the reference data lacks (AWS trn2 launch, Dec 2024).
+KNOWN_UNPRICED = {"Trainium2": "trn2.48xlarge"}
+
+
+def _plan_at(setup: TrainingSetup, acc: Accelerator, count: int | None, per_node: int,
+             intra: str, precision: str) -> tuple[int, MemoryPlan]:
+    """(count, the cheapest strategy that fits there); raises naming what would fit."""
+    w = setup.workload(precision)
+    pins = setup.pins()
+    if count is not None:
+        found = plan(w, acc.memory_gb, count, per_node, intra, **pins)
+        if found is not None:
+            return count, found
+    smallest = smallest_count(w, acc.memory_gb, per_node, intra_node=intra, **pins)
+    if count is None and smallest is not None:
+        n = smallest
+        if n > per_node:  # whole nodes beyond one node
+            n = math.ceil(n / per_node) * per_node
+        for _ in range(64):
+            found = plan(w, acc.memory_gb, n, per_node, intra, **pins)
+            if found is not None:
+                return n, found
+            n += per_node if n >= per_node else 1
+    pinned = {k: v for k, v in pins.items() if v is not None}
+    free = plan(w, acc.memory_gb, count, per_node, intra) if (count and pinned) else None
+    smallest_free = (smallest_count(w, acc.memory_gb, per_node, intra_node=intra)
+                     if pinned and smallest is None else None)
+    raise does_not_fit(w, acc.name, acc.memory_gb, count, per_node, pinned, smallest,
+                       smallest_free, free)
 
 
 def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = None,
                       region: str | None = None, purchase: str = "on-demand",
-                      spot: SpotAssumptions = DEFAULT_SPOT) -> TrainingEstimate:
+                      spot: SpotAssumptions = DEFAULT_SPOT,
+                      util: UtilizationModel | None = None) -> TrainingEstimate:
     """Estimate one training run of `setup` on `count` accelerators named by `hardware`."""
     if count is not None and count <= 0:
         raise InputError(f"--count must be a positive integer (got {count})",
@@ -200,45 +349,59 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
         raise InputError(f"'{hardware}' has no accelerator the analytic estimator knows",
                          "use `mlscope calibrate` to measure CPU training, or name a GPU/TPU")
     acc = resolved.accelerator
-    instance = _training_instance(acc, region, resolved.instance_type
-                                  if resolved.given_as == "instance" else None)
+    precision, precision_note = acc.precision_for(setup.precision)
+    named = (catalog.instance(resolved.instance_type, region)
+             if resolved.given_as == "instance" and resolved.instance_type else None)
+    node = named or node_for(acc, 1 << 30, region)
+    per_node = int(node.accelerator_count) if node else DEFAULT_PER_NODE
+    intra = node.intra_node if node else "nvswitch"
+    count_source = "given" if count is not None else "min-fit"
+    count, memory = _plan_at(setup, acc, count, per_node, intra, precision)
+    instance = named or node_for(acc, count, region)
+    if instance is not None and instance is not named:
+        # A sub-node job on a smaller instance: re-plan with that node's tensor-parallel reach.
+        small = plan(setup.workload(precision), acc.memory_gb, count,
+                     int(instance.accelerator_count), instance.intra_node, **setup.pins())
+        if small is not None:
+            memory = small
     per_instance = instance.accelerator_count if instance else 1.0
+    memory = replace(memory, min_count=smallest_count(
+        setup.workload(precision), acc.memory_gb, per_node, intra_node=intra, **setup.pins()))
+    flops = setup.flops(memory.strategy.recompute)
 
-    memory = setup.memory(acc, count)
-    extra_notes: list[str] = []
-    if memory.min_count is None and setup.recompute != "full":
-        # Activations alone overflow the device: large runs recompute them, at 1/3 more work.
-        setup = replace(setup, recompute="full")
-        memory = setup.memory(acc, count)
-        extra_notes.append("activations do not fit even at micro-batch "
-                           f"{setup.micro_batch}: full activation recomputation assumed")
-    require_fit(memory, acc.name, setup.shape)
-    flops = setup.flops()
-    count_source = "given"
-    if count is None:
-        count_source = "min-fit"
-        base = memory.min_count or 1
-        count = int(math.ceil(base / per_instance) * per_instance) if instance else base
-        memory = setup.memory(acc, count)
-
-    util = default_model()
+    util = util or default_model()
     mfu_median, mfu_sigma = util.distribution(acc.generation, count)
-    mfu = Range(mfu_median, mfu_sigma)
-    peak = acc.peak_tflops(setup.precision) * 1e12
-    accel_hours = Range(flops.hardware_flops / (peak * 3600.0)) / mfu
+    peak = acc.peak_tflops(precision) * 1e12
+    step_tokens = 4e6
+    step_seconds = (flops.model_flops / setup.tokens * step_tokens) / (
+        count * peak * mfu_median) * memory.time_factor
+    comm, comm_note = communication_factor(setup, memory, count, instance, step_seconds)
+    mfu = Range(mfu_median, mfu_sigma) / (memory.time_factor * comm)
+    accel_hours = Range(flops.model_flops / (peak * 3600.0)) / mfu
     wall = accel_hours / count
 
+    assumptions = list(flops.assumptions) + list(memory.notes)
+    if precision_note:
+        assumptions.append(precision_note)
+    if comm_note:
+        assumptions.append(comm_note)
     costs: dict[str, Range] = {}
     walls: dict[str, Range] = {}
-    assumptions = list(flops.assumptions) + list(memory.notes) + extra_notes
+    flags: dict[str, list[str]] = {}
     if instance is not None:
         n_instances = math.ceil(count / per_instance)
+        if n_instances > 1 and not instance.fast_interconnect:
+            assumptions.append(f"{instance.instance_type} has no fast interconnect "
+                               f"({instance.network_gbps or 0:g} Gbps, "
+                               f"{'EFA' if instance.efa else 'no EFA'}): multi-node training "
+                               "on it is slow; the communication term above prices that in")
         for option in PURCHASE_OPTIONS:
             rp = run_price(instance, option, n_instances, wall, spot)
             if rp is None:
                 continue
             costs[option] = rp.cost_usd
             walls[option] = rp.wall_clock_hours
+            flags[option] = list(rp.price.flags)
             if option == purchase:
                 assumptions.extend(rp.assumptions)
         if count % per_instance:
@@ -246,22 +409,26 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
                                f"{instance.instance_type}; idle accelerators are paid for")
         assumptions.append(f"price: {instance.instance_type} in {instance.region}, "
                            f"{instance.price_quality} prices dated {instance.date}")
+        if purchase not in costs:
+            offered = instance_price(instance, purchase) is not None
+            why = (f": interruptions on {n_instances} nodes leave no progress "
+                   f"({spot.describe()})" if offered else "")
+            raise InputError(f"{instance.instance_type} has no {purchase} price in "
+                             f"{instance.region}{why}",
+                             "choose another --purchase option, --region or fewer nodes")
     else:
-        assumptions.append(f"no AWS instance carries {acc.name}: no dollar figures")
-    if purchase not in costs and instance is not None:
-        why = (" (interruptions on this many nodes leave no progress)"
-               if purchase == "spot" and instance.spot_usd_hr else "")
-        raise InputError(f"{instance.instance_type} has no {purchase} price in {region}{why}",
-                         "choose another --purchase option or --region")
-    energy = accel_hours * (acc.tdp_w or 400.0) * POWER_SHARE * (PUE / 1000.0)
+        assumptions.append(unpriced_instance_note(acc))
+    tdp = acc.tdp_w or DEFAULT_TDP_W
+    energy = accel_hours * tdp * POWER_SHARE * (PUE / 1000.0)
     fitted = acc.generation in util.fitted_generations
     assumptions += [
         f"MFU {mfu.p10:.2f}-{mfu.p90:.2f} (P10-P90) for {acc.generation} at {count} "
-        f"accelerators: calibrated on {util.n_runs} published runs"
+        f"accelerators, against model FLOPs: calibrated on {util.n_runs} published runs"
         + ("" if fitted else f"; no calibration run on {acc.generation}, prior with wider range"),
-        f"peak {acc.peak_tflops(setup.precision):g} TFLOPS dense {setup.precision}",
-        f"energy: {POWER_SHARE.p10:.0%}-{POWER_SHARE.p90:.0%} of TDP "
-        f"({acc.tdp_w or 400:g} W) x PUE {PUE}",
+        f"HFU (hardware FLOPs, {memory.strategy.recompute} recompute) "
+        f"{(mfu * (flops.hardware_flops / flops.model_flops)).median:.2f} at P50",
+        f"peak {acc.peak_tflops(precision):g} TFLOPS dense {precision}",
+        f"energy: {POWER_SHARE.p10:.0%}-{POWER_SHARE.p90:.0%} of TDP ({tdp:g} W) x PUE {PUE}",
     ]
     if count_source == "min-fit":
         assumptions.append("no --count given: wall-clock at the smallest count that fits "
@@ -272,4 +439,5 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
         sources.append(f"{instance.instance_type}: {instance.source}")
     return TrainingEstimate(setup, acc, count, count_source, instance, per_instance, flops,
                             memory, mfu, accel_hours, walls.get(purchase, wall), costs,
-                            purchase, energy, assumptions, sources, walls, spot)
+                            purchase, energy, assumptions, sources, walls, spot, precision,
+                            comm, flags)
