@@ -31,6 +31,9 @@ from mlscope.estimate.inference.quant import quant
 
 SPREAD_WIDENING = 1.5  # predictive spread / in-sample spread (one global choice, see the note)
 MIN_SIGMA = 0.12
+# A fit that rests on one device family cannot show how far another family strays: assume a
+# wide spread (P90/P50 = 1.9) rather than the family's own small scatter.
+ONE_FAMILY_SIGMA = 0.5
 DECODE_POSITION = 64  # llama-bench tg128 starts from an empty cache: mean position 64
 RUNTIMES = ("llama.cpp", "ollama", "mlc")
 GPU_KIND = "gpu"
@@ -188,7 +191,15 @@ def fit(keep: Callable[[Measurement], bool] | None = None,
                       if m.runtime == runtime]
             if ratios:
                 factors[runtime] = math.exp(sum(ratios) / len(ratios))
-    runtime_factor = {"llama.cpp": (1.0, 0.0), "ollama": (factors["ollama"], 0.05),
+    # Ollama rows come from other people's machines, versions and settings: their scatter
+    # beyond the class fit is the runtime's own spread (added in quadrature to the class's).
+    extra = 0.05
+    residuals = [math.log(t / (factors["ollama"] * _pred(decode, d, x1, x2)))
+                 for m, d, x1, x2, t in feats if m.runtime == "ollama"]
+    if len(residuals) >= 3:
+        rms = math.sqrt(sum(r * r for r in residuals) / len(residuals))
+        extra = max(extra, rms * SPREAD_WIDENING)
+    runtime_factor = {"llama.cpp": (1.0, 0.0), "ollama": (factors["ollama"], extra),
                       "mlc": (1.0, 0.30)}  # no MLC measurements gathered: same fit, wider spread
     prefill = _fit_prefill(pre)
     return Fits(decode, prefill, runtime_factor, len(dec), len(pre))
@@ -212,8 +223,11 @@ def _fit_decode_classes(feats: list[tuple[Measurement, Device, float, float, flo
         rows = by_kind.get(kind, [])
         if rows:
             a, b, errs = _fit_decode_rows(rows)
-            out[f"kind:{kind}"] = DecodeFit(a, b, _spread(errs, 2) * 1.5, len(rows),
-                                            tuple(sorted({r[3] for r in rows})), "all")
+            fams = tuple(sorted({r[3] for r in rows}))
+            sigma = _spread(errs, 2) * 1.5
+            if len(fams) < 2:
+                sigma = max(sigma, ONE_FAMILY_SIGMA)
+            out[f"kind:{kind}"] = DecodeFit(a, b, sigma, len(rows), fams, "all")
         else:
             out[f"kind:{kind}"] = DecodeFit(2.0, 0.0, 0.6, 0, (), "all")
     for cls, rows in by_class.items():
@@ -225,6 +239,8 @@ def _fit_decode_classes(feats: list[tuple[Measurement, Device, float, float, flo
         else:
             a, b, errs = _fit_decode_rows(rows, fixed_a=pooled.a)
             sigma = max(_spread(errs, 1), pooled.sigma)
+            if len(families) < 2:
+                sigma = max(sigma, ONE_FAMILY_SIGMA)
             out[cls] = DecodeFit(a, b, sigma, len(rows), families, "bandwidth efficiency")
     return out
 
@@ -257,7 +273,7 @@ def _fit_prefill(pre: list[Measurement]) -> dict[str, PrefillFit]:
         families = tuple(sorted({f for _, f in vals}))
         sigma = _spread(errs, 1)
         if len(families) < 2:
-            sigma = max(sigma, out[f"kind:{kind_of(cls)}"].sigma)
+            sigma = max(sigma, out[f"kind:{kind_of(cls)}"].sigma, ONE_FAMILY_SIGMA)
         out[cls] = PrefillFit(math.exp(mu), sigma, len(vals), families)
     return out
 

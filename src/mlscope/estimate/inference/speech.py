@@ -103,19 +103,24 @@ def fit_encoder(exclude_family: str | None = None) -> dict[str, tuple[float, flo
     """class -> (efficiency, sigma, rows) from the whisper.cpp bench rows."""
     from mlscope.catalog.devices import device
 
+    from mlscope.estimate.inference.fit import ONE_FAMILY_SIGMA
+
     logs: dict[str, list[float]] = {}
+    fams: dict[str, set[str]] = {}
     for r in whisper_rows():
         d = device(r["device"])
         if d.family == exclude_family:
             continue
         e = encoder_efficiency(d, whisper_model(r["model"]), float(r["encode_ms"]))
         logs.setdefault(d.device_class, []).append(math.log(e))
+        fams.setdefault(d.device_class, set()).add(d.family)
     out = {}
     for cls, vals in logs.items():
         mu = sum(vals) / len(vals)
         rms = math.sqrt(sum((v - mu) ** 2 for v in vals) / len(vals))
         dof = math.sqrt(len(vals) / max(1, len(vals) - 1))
-        out[cls] = (math.exp(mu), max(0.2, 1.5 * rms * dof), len(vals))
+        floor = ONE_FAMILY_SIGMA if len(fams[cls]) < 2 else 0.2
+        out[cls] = (math.exp(mu), max(floor, 1.5 * rms * dof), len(vals))
     return out
 
 
