@@ -102,7 +102,6 @@ def encoder_efficiency(dev: Device, model: WhisperModel, encode_ms: float) -> fl
 def fit_encoder(exclude_family: str | None = None) -> dict[str, tuple[float, float, int]]:
     """class -> (efficiency, sigma, rows) from the whisper.cpp bench rows."""
     from mlscope.catalog.devices import device
-
     from mlscope.estimate.inference.fit import ONE_FAMILY_SIGMA
 
     logs: dict[str, list[float]] = {}
