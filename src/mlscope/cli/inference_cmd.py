@@ -144,10 +144,209 @@ def speech_cmd(model_name: str, device_name: str, memory_gb: float | None,
     _print_assumptions(result)
 
 
-COMMANDS: list[click.Command] = [inference_cmd, speech_cmd]
+def render_voice_loop(result: dict[str, Any], compare: dict[str, Any] | None = None) -> None:
+    c = console()
+    st = result["settings"]
+    c.print(f"[bold]Voice loop on {result['device']}[/bold]: {st['wake_word']} -> {st['stt']} -> "
+            f"{st['llm']} {st['quant']} ({st['runtime']}) -> {st['tts']}")
+    mem = result["memory"]
+    c.print(f"memory: {mem['total_gb']:.2f} GB of {mem['usable_gb']:.1f} GB usable "
+            f"(LLM {mem['llm_gb']:.2f}, STT {mem['stt_gb']:.2f}, TTS {mem['tts_gb']:.2f}, "
+            f"wake word {mem['wake_word_gb']:.2f})")
+    if result["finding"]:
+        c.print(f"[bold red]Finding:[/bold red] {result['finding']}")
+    else:
+        t = Table(title="Latency per stage (P50, P10 – P90)")
+        t.add_column("stage", style="bold")
+        t.add_column("seconds")
+        t.add_column("in the wait for the answer")
+        for stg in result["stages"]:
+            t.add_row(stg["stage"], _rng(stg["seconds"], _secs),
+                      "yes" if stg.get("in_response_time") else stg.get("note", "no"))
+        c.print(t)
+        c.print(f"[bold]time to first audio:[/bold] {_rng(result['time_to_first_audio_s'], _secs)}"
+                f"; answer done (spoken): {_rng(result['time_to_answer_done_s'], _secs)}")
+        if result["energy_wh_per_answer"]:
+            c.print(f"energy per answer: {_rng(result['energy_wh_per_answer'])} Wh at "
+                    f"{result['power_w']:g} W")
+    if compare:
+        t = Table(title="On the device vs in the cloud")
+        for col in ("", "where", "first audio", "monthly", "energy / answer (Wh)"):
+            t.add_column(col)
+        for key, row in compare.items():
+            t.add_row(key, row["where"], _rng(row["time_to_first_audio_s"], _secs),
+                      fmt.money(row["monthly_usd"]), _rng(row["energy_wh_per_answer"]))
+        c.print(t)
+        for key, row in compare.items():
+            c.print(f"  [dim]{key}: {row['note']}[/dim]")
+    _print_assumptions(result)
+
+
+@click.command("voice-loop")
+@_device_options
+@click.option("--llm", "llm_model", default="qwen2.5-1.5b", show_default=True)
+@click.option("--params", type=QUANTITY, help="LLM parameter count instead of --llm.")
+@click.option("--quant", "quant_name", type=click.Choice(QUANTS, case_sensitive=False),
+              default="q4_k_m", show_default=True)
+@click.option("--runtime", type=click.Choice(LLM_RUNTIMES), default="llama.cpp",
+              show_default=True)
+@click.option("--stt", "stt_model", default="whisper-base", show_default=True)
+@click.option("--context", type=int, default=2048, show_default=True)
+@click.option("--question-seconds", type=QUANTITY, default=4.0, show_default=True)
+@click.option("--prompt-tokens", type=int, default=200, show_default=True)
+@click.option("--answer-tokens", type=int, default=60, show_default=True)
+@click.option("--endpoint-silence", type=float, default=0.5, show_default=True,
+              help="Seconds of silence that end a question.")
+@click.option("--compare-cloud", "cloud", help="Instance type for the same loop in the cloud.")
+@click.option("--answers-per-day", type=QUANTITY, default=50.0, show_default=True)
+@json_option
+def voice_loop_cmd(device_name: str, memory_gb: float | None, bandwidth_gbs: float | None,
+                   compute_tflops: float | None, llm_model: str, params: float | None,
+                   quant_name: str, runtime: str, stt_model: str, context: int,
+                   question_seconds: float, prompt_tokens: int, answer_tokens: int,
+                   endpoint_silence: float, cloud: str | None, answers_per_day: float,
+                   as_json: bool) -> None:
+    """Wake word -> speech-to-text -> LLM -> text-to-speech on a device, stage by stage.
+
+    Example: mlscope estimate voice-loop --device raspberry-pi-5 --llm qwen2.5-1.5b
+    --compare-cloud g5.xlarge
+    """
+    from mlscope.errors import InputError
+
+    if bandwidth_gbs is not None or compute_tflops is not None:
+        raise InputError("voice-loop takes --memory-gb only", "drop --bandwidth-gbs and "
+                         "--compute-tflops (use `estimate inference` for them)")
+    if context <= 0:
+        raise InputError(f"--context must be positive (got {context})", "e.g. --context 2048")
+    if cloud is None:
+        from mlscope.estimate.inference.voice_loop import estimate_voice_loop
+
+        result = estimate_voice_loop(device_name, llm_model, quant_name, runtime, stt_model,
+                                     context, question_seconds, prompt_tokens, answer_tokens,
+                                     endpoint_silence, memory_gb, params).to_dict()
+        compare = None
+    else:
+        from mlscope.estimate.inference.assistant import assistant_estimate
+        from mlscope.spec.inference import InferenceSection
+
+        sec = InferenceSection.model_validate({
+            "device": device_name, "memory_gb": memory_gb, "stt": stt_model,
+            "llm": {"model": llm_model, "quant": quant_name.lower(), "runtime": runtime,
+                    "context": context},
+            "loop": {"question_seconds": question_seconds, "prompt_tokens": prompt_tokens,
+                     "answer_tokens": answer_tokens, "endpoint_silence_s": endpoint_silence},
+            "answers_per_day": answers_per_day, "cloud": {"instance": cloud}})
+        full = assistant_estimate(sec)
+        result, compare = full["voice_loop"], full["edge_vs_cloud"]
+        result["edge_vs_cloud"] = compare
+    if as_json:
+        print_json(result)
+    else:
+        render_voice_loop(result, compare)
+
+
+@click.command("serving")
+@click.option("--model", "model_name", help="Model name, e.g. llama-3-8b.")
+@click.option("--params", type=QUANTITY, help="Parameter count instead of --model.")
+@click.option("--quant", "quant_name", type=click.Choice(QUANTS, case_sensitive=False),
+              default="f16", show_default=True)
+@click.option("--runtime", type=click.Choice(["vllm", "tensorrt-llm", "llama.cpp"]),
+              default="vllm", show_default=True)
+@click.option("--instance", "instances", multiple=True,
+              help="Instance types to compare [default: every GPU instance in the region].")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--target-latency-ms", type=QUANTITY, default=50.0, show_default=True,
+              help="Per-token latency each user must see.")
+@click.option("--requests-per-s", type=QUANTITY, default=1.0, show_default=True)
+@click.option("--tokens-per-request", type=QUANTITY, default=500.0, show_default=True)
+@click.option("--context", type=int, default=4096, show_default=True)
+@json_option
+def serving_cmd(model_name: str | None, params: float | None, quant_name: str, runtime: str,
+                instances: tuple[str, ...], region: str, target_latency_ms: float,
+                requests_per_s: float, tokens_per_request: float, context: int,
+                as_json: bool) -> None:
+    """Serve an LLM on AWS: tokens/s per instance, instances needed, $ per 1M tokens.
+
+    Example: mlscope estimate serving --model llama-3-8b --requests-per-s 2 --json
+    """
+    from mlscope.estimate.inference.serving import serving_options
+
+    result = serving_options(model_name, params, quant_name.lower(), runtime,
+                             list(instances) or None, region, target_latency_ms / 1000,
+                             requests_per_s, tokens_per_request, context)
+    if as_json:
+        print_json(result)
+        return
+    c = console()
+    t = Table(title=f"Serving {result['model']} {result['quant']} with {runtime} in {region}: "
+              f"{result['needed_tokens_per_s']:,.0f} tokens/s needed, "
+              f"{target_latency_ms:g} ms a token")
+    for col in ("instance", "GPUs", "batch", "tokens/s", "limited by", "instances",
+                "$/month on-demand", "$/1M tok on-demand", "$/1M tok spot", "$/1M tok 3y SP"):
+        t.add_column(col)
+    for o in result["options"][:15]:
+        p = o["usd_per_million_tokens"]
+        t.add_row(o["instance_type"], str(o["gpus"]), str(o["batch"]),
+                  f"{o['tokens_per_s']:,.0f}", o["limited_by"], str(o["instances"]),
+                  fmt.money(o["monthly_usd"]["on-demand"]), fmt.money(p["on-demand"]),
+                  fmt.money(p["spot"]), fmt.money(p["savings-3y"]))
+    c.print(t)
+    if result["skipped"]:
+        c.print(f"[dim]Left out: {'; '.join(result['skipped'][:6])}"
+                + (" ..." if len(result["skipped"]) > 6 else "") + "[/dim]")
+    _print_assumptions(result)
+
+
+def _render_assistant(result: dict[str, Any]) -> None:
+    render_voice_loop(result["voice_loop"], result["edge_vs_cloud"])
+    c = console()
+    if result["candidates"]:
+        t = Table(title=f"Other LLMs on {result['device']}")
+        for col in ("model", "quant", "memory GB", "fits", "decode tokens/s"):
+            t.add_column(col)
+        for cand in result["candidates"]:
+            if "error" in cand:
+                t.add_row(cand["model"], cand["quant"], "", "", cand["error"])
+                continue
+            t.add_row(cand["model"], cand["quant"], f"{cand['memory_gb']:.2f}",
+                      "yes" if cand["fits"] else "[bold red]NO[/bold red]",
+                      _rng(cand["decode_tokens_per_s"]) if cand["fits"] else "does not fit")
+        c.print(t)
+    for f in result["findings"]:
+        c.print(f"[bold red]Finding:[/bold red] {f}")
+
+
+def _wrap_spec(group: click.Group) -> None:
+    """`mlscope estimate spec` on a spec with an `inference:` section and no training model
+    shows the on-device estimate; every other spec goes to the training estimate unchanged."""
+    spec_cmd = group.commands.get("spec")
+    if spec_cmd is None or spec_cmd.callback is None:
+        return
+    training = spec_cmd.callback
+
+    def callback(file: str, as_json: bool) -> None:
+        from mlscope.spec import load_spec
+
+        spec = load_spec(file)
+        if spec.inference is None or spec.model.name or spec.model.params:
+            training(file=file, as_json=as_json)
+            return
+        from mlscope.estimate.inference.assistant import assistant_estimate
+
+        result = assistant_estimate(spec.inference)
+        if as_json:
+            print_json(result)
+        else:
+            _render_assistant(result)
+
+    spec_cmd.callback = callback
+
+
+COMMANDS: list[click.Command] = [inference_cmd, speech_cmd, voice_loop_cmd, serving_cmd]
 
 
 def attach(group: click.Group) -> None:
     """Add the inference commands to `mlscope estimate`."""
     for command in COMMANDS:
         group.add_command(command)
+    _wrap_spec(group)

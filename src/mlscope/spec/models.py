@@ -16,6 +16,7 @@ from mlscope.spec.core_sections import (
     TrainingSection,
 )
 from mlscope.spec.costs import BudgetSection, EnvironmentSection
+from mlscope.spec.inference import InferenceSection
 from mlscope.spec.plan import PlanSection
 from mlscope.spec.release import ReleaseSection, ServingSection
 
@@ -36,6 +37,7 @@ class ProjectSpec(SpecModel):
     serving: ServingSection = Field(default_factory=ServingSection)
     release: ReleaseSection = Field(default_factory=ReleaseSection)
     plan: PlanSection = Field(default_factory=PlanSection)
+    inference: InferenceSection | None = None
     billing: BillingSection | None = None
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlscope.errors import MlscopeError
 from mlscope.report.model import EngineUnavailable, Section
-from mlscope.report.sections import architecture, assumptions, costs, estimate, plan
+from mlscope.report.sections import architecture, assumptions, costs, estimate, inference, plan
 from mlscope.spec.models import ProjectSpec
 
 # id -> (title, lead, engine) of each section, used when its builder cannot finish.
@@ -27,6 +27,8 @@ _PLACEHOLDERS: dict[str, tuple[str, str, str]] = {
                     "cost engine"),
     "plan": ("Plan", "Short, time-boxed experiments and features, each ending with a demo.",
              "plan"),
+    "inference": ("On-device assistant", "The voice loop on the device and in the cloud.",
+                  "inference estimator"),
 }
 
 
@@ -70,6 +72,7 @@ def build_sections(spec: ProjectSpec) -> list[Section]:
         _guarded("monthly-cost", monthly),
         _guarded("budget-risk", risk),
         _guarded("plan", lambda: plan.build(spec)),
+        _guarded("inference", lambda: inference.build(spec)),
     ]
     built.append(assumptions.build(built))
     return built
