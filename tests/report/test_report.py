@@ -16,7 +16,7 @@ from mlscope.spec import load_spec, load_spec_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SECTION_IDS = ["architecture", "readiness", "estimate", "monthly-cost", "budget-risk", "plan",
-               "assumptions"]
+               "inference", "assumptions"]
 MAX_BYTES = 5 * 1024 * 1024
 
 # A small project with environments, schedules and a budget, so every engine has input.
