@@ -47,3 +47,28 @@ def test_rates_from_a_real_registry() -> None:
 def test_text_that_is_not_mlscope_metrics_is_refused() -> None:
     with pytest.raises(InputError, match="no mlscope_ series"):
         parse_health("# HELP other_total x\n# TYPE other_total counter\nother_total 1\n")
+
+
+def _scrape(errors: int, fallbacks: int) -> str:
+    reg = CollectorRegistry()
+    req = Counter("mlscope_requests_total", "", ["route", "method", "status"], registry=reg)
+    fb = Counter("mlscope_fallbacks_total", "", ["reason"], registry=reg)
+    req.labels("/predict", "POST", "200").inc(1000 - errors)
+    if errors:
+        req.labels("/predict", "POST", "500").inc(errors)
+    if fallbacks:
+        fb.labels("model_error").inc(fallbacks)
+    return generate_latest(reg).decode()
+
+
+def test_monitor_check_exits_1_on_a_breach(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.prom"
+    good.write_text(_scrape(errors=2, fallbacks=10))
+    bad = tmp_path / "bad.prom"
+    bad.write_text(_scrape(errors=40, fallbacks=10))
+    ok = run("monitor", "check", "--metrics-file", good, "--json")
+    assert ok.code == 0 and ok.json()["ok"] is True
+    alarm = run("monitor", "check", "--metrics-file", bad, "--json")
+    assert alarm.code == 1 and alarm.json()["breaches"] == ["error rate 4.00% > 1.00%"]
+    missing = run("monitor", "check", "--json")
+    assert missing.code == 2 and "nothing to check" in missing.err

@@ -35,3 +35,49 @@ def drift(reference: str, current: str, columns: str | None, as_json: bool) -> N
     out = console()
     out.print(table)
     out.print("Drift detected." if result["drift"] else "No drift detected.")
+
+
+@monitor.command()
+@click.option("--env", default="prod", show_default=True, help="Environment being checked.")
+@click.option("--metrics-url", default=None, help="The service's /metrics URL.")
+@click.option("--metrics-file", type=click.Path(dir_okay=False), default=None,
+              help="A saved /metrics scrape instead of a URL.")
+@click.option("--reference", type=click.Path(dir_okay=False), default=None,
+              help="Reference window of the features (CSV or Parquet).")
+@click.option("--current", type=click.Path(dir_okay=False), default=None,
+              help="Current window of the live features.")
+@click.option("--columns", default=None, help="Comma-separated features to compare.")
+@click.option("--max-error-rate", type=float, default=0.01, show_default=True)
+@click.option("--max-fallback-rate", type=float, default=0.05, show_default=True)
+@click.option("--max-p99-ms", type=float, default=None)
+@click.option("--min-requests", type=float, default=100, show_default=True,
+              help="Below this many requests, rates are too noisy to alarm on.")
+@json_option
+def check(env: str, metrics_url: str | None, metrics_file: str | None, reference: str | None,
+          current: str | None, columns: str | None, max_error_rate: float,
+          max_fallback_rate: float, max_p99_ms: float | None, min_requests: float,
+          as_json: bool) -> None:
+    """Health and drift against thresholds; exit 1 when one is breached."""
+    from mlscope.release.monitoring.check import read_metrics, run_check
+    from mlscope.release.monitoring.health import Thresholds
+
+    limits = Thresholds(max_error_rate, max_fallback_rate, max_p99_ms, min_requests)
+    text = (read_metrics(metrics_url, metrics_file)
+            if metrics_url or metrics_file else None)
+    result = run_check(env, limits, text, reference, current,
+                       columns.split(",") if columns else None)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        out = console()
+        if result.health:
+            h = result.health
+            p99 = "n/a" if h["p99_ms"] is None else f"{h['p99_ms']:.0f} ms"
+            out.print(f"{env}: {h['requests']:.0f} requests, errors {h['error_rate']:.2%}, "
+                      f"fallbacks {h['fallback_rate']:.2%}, p99 {p99}")
+        if result.drift:
+            drifted = [f["name"] for f in result.drift["features"] if f["drift"]]
+            out.print(f"drift: {', '.join(drifted) if drifted else 'none'}")
+        out.print("ok" if result.ok else "ALARM: " + "; ".join(result.breaches))
+    if not result.ok:
+        raise SystemExit(1)
