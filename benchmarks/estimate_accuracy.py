@@ -1,66 +1,98 @@
-"""Accuracy of the analytic estimator's accelerator-hours on published training runs.
+"""Accuracy of the analytic estimator's accelerator-hours on published runs, grouped CV.
 
-Prints, per run and overall: the P50 error and whether the actual value lies inside [P10, P90],
-for three predictors:
-  * leave-one-out: the utilization model refitted without the run it predicts (the honest
-    figure for a run the model has never seen);
-  * in-sample: the shipped model (fitted on all runs), through the real estimator path;
-  * fixed 35 % MFU: the rule of thumb, for comparison (no range).
-Targets (issue 2): median error <= 15 %, coverage >= 80 %, median P90/P10 <= 2.0.
-Run: .venv/bin/python benchmarks/estimate_accuracy.py
+Runs of one model family (or one organization) share an efficiency, so leaving one run out
+inside a family is optimistic. Here every family (then every organization) is left out in
+turn: the utilization model is refitted on the other groups -- including its sigma, from a
+grouped cross-validation inside those training groups -- and the held-out runs are predicted
+through the real estimator path (`estimate_training`, with its planner and FLOPs). Beside it,
+on the same folds, the best fixed-utilization constant: 6·N·D / (peak x c) with c chosen on the
+training groups to minimise their median |error|.
+
+Prints, per grouping: median |error| of P50 accelerator-hours, coverage of [P10, P90], median
+P90/P10, and the constant's median |error|. Targets (issue 11): median <= 12 %, coverage >= 80 %,
+median P90/P10 <= 2.0, lower error than the constant. Runs marked as more than one clean pass
+are listed, not scored. Run: .venv/bin/python benchmarks/estimate_accuracy.py [--runs]
 """
 
 from __future__ import annotations
 
-import math
 import statistics
+import sys
+from collections.abc import Callable
+
+import numpy as np
 
 from mlscope.estimate.shapes import resolve_shape
 from mlscope.estimate.training import TrainingSetup, estimate_training
-from mlscope.estimate.utilization import Z90, fit, load_runs
+from mlscope.estimate.utilization import UNKNOWN_COUNT, Run, fit, load_runs
+
+Key = Callable[[Run], str]
+
+
+def best_constant(train: list[Run]) -> float:
+    """The fixed MFU minimising the training runs' median |error| of 6·N·D hours."""
+    grid = np.linspace(0.10, 0.70, 601)
+    ideal = np.array([6 * r.params * r.tokens / (r.peak_tflops * 1e12 * 3600) for r in train])
+    actual = np.array([r.accelerator_hours for r in train])
+    errs = [float(np.median(np.abs(ideal / c - actual) / actual)) for c in grid]
+    return float(grid[int(np.argmin(errs))])
+
+
+def predict(run: Run, train: list[Run]) -> tuple[float, float, float]:
+    model = fit(train)
+    shape = resolve_shape(params=run.params)
+    setup = TrainingSetup(shape, run.tokens, seq_len=run.seq_len)
+    est = estimate_training(setup, run.accelerator, run.count or UNKNOWN_COUNT, util=model)
+    h = est.accelerator_hours
+    return h.p10, h.median, h.p90
+
+
+def evaluate(runs: list[Run], key: Key) -> list[tuple[Run, tuple[float, float, float], float]]:
+    out = []
+    for group in sorted({key(r) for r in runs}):
+        train = [r for r in runs if key(r) != group]
+        c = best_constant(train)
+        for run in (r for r in runs if key(r) == group):
+            ideal = 6 * run.params * run.tokens / (run.peak_tflops * 1e12 * 3600)
+            out.append((run, predict(run, train), ideal / c))
+    return out
+
+
+def summarize(label: str, rows: list[tuple[Run, tuple[float, float, float], float]]) -> None:
+    err = [abs(p[1] - r.accelerator_hours) / r.accelerator_hours for r, p, _ in rows]
+    cover = sum(p[0] <= r.accelerator_hours <= p[2] for r, p, _ in rows) / len(rows)
+    width = statistics.median(p[2] / p[0] for _, p, _ in rows)
+    const = [abs(c - r.accelerator_hours) / r.accelerator_hours for r, _, c in rows]
+    groups = len({r.family if label.startswith("family") else r.organization for r, _, _ in rows})
+    print(f"{label:26s} median |error| of P50: {statistics.median(err):6.1%}   "
+          f"coverage [P10,P90]: {cover:5.0%}   median P90/P10: {width:4.2f}   "
+          f"| best constant (training folds): {statistics.median(const):6.1%}   "
+          f"(n={len(rows)} runs, {groups} groups)")
 
 
 def main() -> None:
     runs = load_runs()
-    rows = []
-    for i, run in enumerate(runs):
-        ideal_hours = 6.0 * run.params * run.tokens / (run.peak_tflops * 1e12 * 3600.0)
-        loo = fit(runs[:i] + runs[i + 1:])
-        med, sigma = loo.distribution(run.generation, run.count)
-        loo_p50 = ideal_hours / med
-        loo_p10, loo_p90 = loo_p50 * math.exp(-Z90 * sigma), loo_p50 * math.exp(Z90 * sigma)
-        est = estimate_training(TrainingSetup(resolve_shape(params=run.params), run.tokens),
-                                run.accelerator, run.count or 1024).to_dict()
-        ins = est["accelerator_hours"]
-        fixed = ideal_hours / 0.35
-        rows.append((run, run.accelerator_hours, (loo_p10, loo_p50, loo_p90),
-                     (ins["p10"], ins["p50"], ins["p90"]), fixed))
-
-    def err(pred: float, actual: float) -> float:
-        return abs(pred - actual) / actual
-
-    print(f"{'run':24s} {'accelerator':16s} {'actual h':>11s} {'LOO P50':>11s} {'err':>6s} "
-          f"{'in':>3s} {'fixed35':>11s} {'err':>6s}")
-    for run, actual, loo, _, fixed in rows:
-        inside = "yes" if loo[0] <= actual <= loo[2] else "NO"
-        print(f"{run.name:24s} {run.accelerator:16s} {actual:11,.0f} {loo[1]:11,.0f} "
-              f"{err(loo[1], actual):6.1%} {inside:>3s} {fixed:11,.0f} {err(fixed, actual):6.1%}")
-    print()
-    for label, idx in (("leave-one-out", 2), ("in-sample (shipped model)", 3)):
-        errs = [err(r[idx][1], r[1]) for r in rows]
-        cover = sum(r[idx][0] <= r[1] <= r[idx][2] for r in rows) / len(rows)
-        width = statistics.median(r[idx][2] / r[idx][0] for r in rows)
-        print(f"{label:27s} median |error| of P50: {statistics.median(errs):6.1%}   "
-              f"coverage [P10,P90]: {cover:5.0%}   median P90/P10: {width:4.2f}   "
-              f"(n={len(rows)})")
-    fixed_errs = [err(r[4], r[1]) for r in rows]
-    print(f"{'fixed 35 % MFU':27s} median |error|:        {statistics.median(fixed_errs):6.1%}   "
-          "(no range)")
-    hard = [r for r in rows if r[0].generation != "ampere" or r[0].params < 2e9]
-    if hard:
-        print(f"{'  on non-A100 or <2B runs':27s} LOO median |error| "
-              f"{statistics.median(err(r[2][1], r[1]) for r in hard):6.1%} vs fixed 35 %: "
-              f"{statistics.median(err(r[4], r[1]) for r in hard):6.1%} (n={len(hard)})")
+    excluded = [r for r in load_runs(include_excluded=True) if not r.fitted]
+    orgs = len({r.organization for r in runs})
+    print(f"{len(runs)} fitted runs from {orgs} organizations, {len({r.family for r in runs})} "
+          f"families; {len(excluded)} more listed but not fitted (more than one clean pass)\n")
+    by_family = evaluate(runs, lambda r: r.family)
+    by_org = evaluate(runs, lambda r: r.organization)
+    if "--runs" in sys.argv:
+        print(f"{'run':32s} {'family':12s} {'actual h':>12s} {'P10':>12s} {'P50':>12s} "
+              f"{'P90':>12s} {'err':>6s} in  {'const err':>9s}")
+        for r, p, c in by_family:
+            e = (p[1] - r.accelerator_hours) / r.accelerator_hours
+            inside = "yes" if p[0] <= r.accelerator_hours <= p[2] else "NO"
+            print(f"{r.name:32s} {r.family:12s} {r.accelerator_hours:12,.0f} {p[0]:12,.0f} "
+                  f"{p[1]:12,.0f} {p[2]:12,.0f} {e:+6.0%} {inside:3s} "
+                  f"{(c - r.accelerator_hours) / r.accelerator_hours:+9.0%}")
+        print()
+    summarize("family left out", by_family)
+    summarize("organization left out", by_org)
+    print("\nnot fitted (more than one clean pass):")
+    for r in excluded:
+        print(f"  {r.name}: {r.excluded_why}")
 
 
 if __name__ == "__main__":

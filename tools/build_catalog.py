@@ -1,6 +1,8 @@
 """Rebuild mlscope's packaged catalog from the sourced facts in ../shared/reference/.
 
 Run by hand when the reference facts change; the package never reads shared/ at run time.
+`python tools/build_catalog.py [REFERENCE_DIR] [--fit-only]` also refits the utilization model
+on catalog/data/published_runs.csv and writes catalog/data/utilization_fit.json.
 Each output row keeps its source and a date so that every estimate can cite them.
 """
 
@@ -11,7 +13,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REF = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parent.parent / "shared" / "reference"
+_ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+_DEFAULT_REFS = [HERE.parent.parent / "shared" / "reference",
+                 HERE.parent.parent.parent / "shared" / "reference"]  # main or a worktree
+REF = Path(_ARGS[0]) if _ARGS else next((p for p in _DEFAULT_REFS if p.is_dir()),
+                                        _DEFAULT_REFS[0])
 OUT = HERE.parent / "src" / "mlscope" / "catalog" / "data"
 
 CATALOG_DATE = "2026-11-26"
@@ -63,7 +69,8 @@ EC2_ACCEL = {
 # What each accelerator is for: the config search proposes "training" parts only (a user may
 # still name any accelerator). Inference-class parts: AWS positions Inferentia, T4 (g4dn) and
 # L4 (g6) for inference; K80, Apple and Raspberry Pi rows are for other estimates.
-INFERENCE_ONLY = ("Inferentia", "T4", "L4", "K80", "Apple", "Raspberry")
+INFERENCE_ONLY = ("Inferentia", "K80", "Apple", "Raspberry")
+INFERENCE_PARTS = {"T4", "L4"}
 # Network per instance (Gbps), whether it has EFA, and the link between its accelerators, from
 # the AWS EC2 accelerated-computing instance specifications page (docs.aws.amazon.com/ec2/
 # latest/instancetypes/ac.html). Multi-node training needs EFA at >= 400 Gbps (p4d class).
@@ -119,7 +126,8 @@ def build_accelerators() -> None:
             out = {k: r.get(k, "") for k in fields}
             out["aliases"] = ";".join(aliases)
             out["generation"] = generation(r["name"])
-            out["use"] = ("inference" if r["name"].startswith(INFERENCE_ONLY) else "training")
+            out["use"] = ("inference" if r["name"].startswith(INFERENCE_ONLY)
+                          or r["name"] in INFERENCE_PARTS else "training")
             out["date"] = CATALOG_DATE
             w.writerow(out)
 
@@ -179,9 +187,23 @@ def copy_table(name: str) -> None:
             w.writerow({**r, "date": CATALOG_DATE})
 
 
+def build_utilization_fit() -> None:
+    """Fit utilization on the packaged runs once, here, so no estimate refits it at run time."""
+    import json
+
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from mlscope.catalog import reset_catalog
+    from mlscope.estimate.utilization import FIT_FILE, build_fit_file
+
+    reset_catalog()
+    (OUT / FIT_FILE).write_text(json.dumps(build_fit_file(), indent=2, sort_keys=True) + "\n")
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
-    build_accelerators()
-    build_instances()
-    copy_table("aws_storage_transfer_prices.csv")
+    if "--fit-only" not in sys.argv:
+        build_accelerators()
+        build_instances()
+        copy_table("aws_storage_transfer_prices.csv")
+    build_utilization_fit()
     print(f"catalog written to {OUT}")

@@ -186,6 +186,7 @@ class TrainingEstimate:
     precision: str = "bf16"
     comm_factor: float = 1.0
     price_flags: dict[str, list[str]] = field(default_factory=dict)
+    time_factors: dict[str, Range] = field(default_factory=dict)
 
     @property
     def cost_usd(self) -> Range | None:
@@ -242,10 +243,8 @@ class TrainingEstimate:
                                              for k, v in self.wall_by_purchase.items()}
         if self.instance is not None and self.instance.spot_usd_hr:
             spot = self.spot.to_dict()
-            factor = self.wall_by_purchase.get("spot")
-            spot["time_factor"] = (
-                (factor / self.wall_by_purchase["on-demand"]).to_dict()
-                if factor is not None and "on-demand" in self.wall_by_purchase else None)
+            factor = self.time_factors.get("spot")
+            spot["time_factor"] = factor.to_dict() if factor is not None else None
             spot["flags"] = self.price_flags.get("spot", [])
             spot["viable"] = "spot" in self.cost_by_purchase
             out["spot"] = spot
@@ -376,6 +375,12 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     step_seconds = (flops.model_flops / setup.tokens * step_tokens) / (
         count * peak * mfu_median) * memory.time_factor
     comm, comm_note = communication_factor(setup, memory, count, instance, step_seconds)
+    if named is None and comm > 1.0:
+        # Only an accelerator was named: the hours are those of a cluster with a fast fabric,
+        # as in the calibration runs; the AWS node's slower network is stated, not applied.
+        comm_note = (f"{comm_note}; not applied since only the accelerator was named: pass "
+                     f"--accelerator {instance.instance_type if instance else ''} to include it")
+        comm = 1.0
     mfu = Range(mfu_median, mfu_sigma) / (memory.time_factor * comm)
     accel_hours = Range(flops.model_flops / (peak * 3600.0)) / mfu
     wall = accel_hours / count
@@ -388,6 +393,7 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     costs: dict[str, Range] = {}
     walls: dict[str, Range] = {}
     flags: dict[str, list[str]] = {}
+    factors: dict[str, Range] = {}
     if instance is not None:
         n_instances = math.ceil(count / per_instance)
         if n_instances > 1 and not instance.fast_interconnect:
@@ -402,6 +408,7 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
             costs[option] = rp.cost_usd
             walls[option] = rp.wall_clock_hours
             flags[option] = list(rp.price.flags)
+            factors[option] = rp.time_factor
             if option == purchase:
                 assumptions.extend(rp.assumptions)
         if count % per_instance:
@@ -440,4 +447,4 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     return TrainingEstimate(setup, acc, count, count_source, instance, per_instance, flops,
                             memory, mfu, accel_hours, walls.get(purchase, wall), costs,
                             purchase, energy, assumptions, sources, walls, spot, precision,
-                            comm, flags)
+                            comm, flags, factors)
