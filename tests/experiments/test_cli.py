@@ -115,3 +115,13 @@ def test_drift_contract(run: Callable, tmp_path: Path) -> None:
     assert [f["name"] for f in only["features"]] == ["plan"] and only["drift"] is False
     res = run("monitor", "drift", ref, cur, "--columns", "salary", "--json")
     assert res.code == 2 and "no column 'salary'" in res.err
+
+
+def test_drift_html_report(run: Callable, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    ref = _write(tmp_path / "ref.csv", ["x"], [[float(v)] for v in rng.normal(0, 1, 300)])
+    cur = _write(tmp_path / "cur.csv", ["x"], [[float(v)] for v in rng.normal(1, 1, 300)])
+    out = run("monitor", "drift", ref, cur, "--html", tmp_path / "r" / "drift.html", "--json")
+    assert out.code == 0 and out.json()["html"].endswith("drift.html")
+    page = (tmp_path / "r" / "drift.html").read_text()
+    assert "Drift in x" in page and "<svg" in page and "<script" not in page

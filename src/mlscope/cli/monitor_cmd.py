@@ -16,12 +16,15 @@ def monitor() -> None:
 @click.argument("reference", type=click.Path(dir_okay=False))
 @click.argument("current", type=click.Path(dir_okay=False))
 @click.option("--columns", default=None, help="Comma-separated features (default: all shared).")
+@click.option("--html", type=click.Path(dir_okay=False), default=None,
+              help="Also write the drift report as an HTML page here.")
 @json_option
-def drift(reference: str, current: str, columns: str | None, as_json: bool) -> None:
+def drift(reference: str, current: str, columns: str | None, html: str | None,
+          as_json: bool) -> None:
     """Per-feature drift between a reference and a current window (CSV or Parquet)."""
     from mlscope.release.monitoring.report import drift_report
 
-    result = drift_report(reference, current, columns.split(",") if columns else None)
+    result = drift_report(reference, current, columns.split(",") if columns else None, html)
     if as_json:
         print_json(result)
         return

@@ -16,7 +16,9 @@ from mlscope.release.monitoring.drift import (
 
 
 def drift_report(reference: str | Path, current: str | Path,
-                 columns: list[str] | None = None) -> dict[str, Any]:
+                 columns: list[str] | None = None,
+                 html: str | Path | None = None) -> dict[str, Any]:
+    """Drift per shared feature; with `html`, also the report page written there."""
     ref = read_columns(reference, columns)
     cur_all = read_columns(current, columns)
     names = [c for c in ref if c in cur_all] if columns is None else columns
@@ -24,7 +26,7 @@ def drift_report(reference: str | Path, current: str | Path,
         raise InputError("the two windows share no column",
                          f"reference has {', '.join(ref)}; current has {', '.join(cur_all)}")
     features = dataset_drift({n: ref[n] for n in names}, {n: cur_all[n] for n in names})
-    return {
+    report = {
         "reference_rows": len(next(iter(ref.values()))),
         "current_rows": len(next(iter(cur_all.values()))),
         "features": [f.as_dict() for f in features],
@@ -32,3 +34,9 @@ def drift_report(reference: str | Path, current: str | Path,
         "method": (f"KS / chi-squared at p < {P_THRESHOLD} up to {SMALL_SAMPLE} reference rows; "
                    f"normed Wasserstein / Jensen-Shannon at {DISTANCE_THRESHOLD} above"),
     }
+    if html is not None:
+        from mlscope.release.monitoring.html import write_html
+
+        report["html"] = str(write_html(report, ref, cur_all, html, Path(reference).name,
+                                        Path(current).name))
+    return report
