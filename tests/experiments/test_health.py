@@ -72,3 +72,20 @@ def test_monitor_check_exits_1_on_a_breach(run, tmp_path) -> None:  # type: igno
     assert alarm.code == 1 and alarm.json()["breaches"] == ["error rate 4.00% > 1.00%"]
     missing = run("monitor", "check", "--json")
     assert missing.code == 2 and "nothing to check" in missing.err
+
+
+def test_performance_with_delayed_labels(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # 4 predictions served, 3 labelled later. Scores 0.9, 0.8, 0.3 against labels 1, 0, 0:
+    # pairs (pos, neg) = (0.9 > 0.8), (0.9 > 0.3): AUC = 2 / 2 = 1.0; accuracy at 0.5 = 2/3.
+    (tmp_path / "p.csv").write_text("id,score\na,0.9\nb,0.8\nc,0.3\nd,0.6\n")
+    (tmp_path / "l.csv").write_text("id,bought\na,1\nb,0\nc,0\n")
+    out = run("monitor", "performance", tmp_path / "p.csv", tmp_path / "l.csv", "--key", "id",
+              "--prediction", "score", "--label", "bought", "--task", "classification", "--json")
+    res = out.json()
+    assert (res["served"], res["labelled"], res["coverage"]) == (4, 3, 0.75)
+    assert res["auc"] == pytest.approx(1.0) and res["accuracy"] == pytest.approx(2 / 3)
+    reg = run("monitor", "performance", tmp_path / "p.csv", tmp_path / "l.csv", "--key", "id",
+              "--prediction", "score", "--label", "bought", "--task", "regression", "--json")
+    # errors -0.1, 0.8, 0.3: RMSE = sqrt((0.01 + 0.64 + 0.09) / 3), MAE = 1.2 / 3
+    assert reg.json()["rmse"] == pytest.approx((0.74 / 3) ** 0.5)
+    assert reg.json()["mae"] == pytest.approx(0.4)

@@ -84,3 +84,28 @@ def check(env: str, metrics_url: str | None, metrics_file: str | None, reference
         out.print("ok" if result.ok else "ALARM: " + "; ".join(result.breaches))
     if not result.ok:
         raise SystemExit(1)
+
+
+@monitor.command("performance")
+@click.argument("predictions", type=click.Path(dir_okay=False))
+@click.argument("labels", type=click.Path(dir_okay=False))
+@click.option("--key", required=True, help="Column joining predictions to labels (request id).")
+@click.option("--prediction", "prediction_col", required=True, help="Predicted score or value.")
+@click.option("--label", "label_col", required=True, help="The outcome that arrived later.")
+@click.option("--task", type=click.Choice(["classification", "regression"]), required=True)
+@json_option
+def performance_cmd(predictions: str, labels: str, key: str, prediction_col: str,
+                    label_col: str, task: str, as_json: bool) -> None:
+    """Live model performance once delayed labels arrive (accuracy/AUC, or RMSE/MAE)."""
+    from mlscope.release.monitoring.performance import performance
+
+    result = performance(predictions, labels, key, prediction_col, label_col, task)
+    if as_json:
+        print_json(result)
+        return
+    metrics = {k: v for k, v in result.items()
+               if k in {"accuracy", "auc", "rmse", "mae"} and v is not None}
+    console().print(f"{result['labelled']:,} of {result['served']:,} predictions labelled "
+                    f"({result['coverage']:.1%}): "
+                    + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+                    + (f" — {result['note']}" if result["note"] else ""))

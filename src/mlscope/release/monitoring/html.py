@@ -59,7 +59,8 @@ def write_html(report: dict[str, Any], reference: dict[str, list[object]],
                  "svg": feature_svg(reference[f["name"]], current[f["name"]], f["kind"])}
                 for f in report["features"]]
     html = env.get_template("drift.html.j2").render(
-        **{k: v for k, v in report.items() if k != "features"}, features=features, drifted=[f["name"] for f in features if f["drift"]],
+        **{k: v for k, v in report.items() if k != "features"}, features=features,
+        drifted=[f["name"] for f in features if f["drift"]],
         reference_name=reference_name, current_name=current_name)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
