@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +79,7 @@ def moto_endpoint() -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# Helpers shared by the tests here and benchmarks/custodian_parity.py (c7n as the oracle).
+sys.path.insert(0, str(Path(__file__).parent))

@@ -21,8 +21,8 @@ from mlscope.costs.schedules import (
     parse_instance_scheduler,
     simulate_month,
 )
-from mlscope.costs.schedules.custodian import OffhoursTag, grid_from_events
 from mlscope.costs.schedules.model import periods_from_grid
+from mlscope.costs.schedules.offhours_tag import OffhoursTag, grid_from_events
 from mlscope.errors import InputError
 from mlscope.spec.loader import load_spec_text
 

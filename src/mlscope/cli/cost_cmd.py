@@ -68,11 +68,13 @@ def report_cmd(file: Path, month: str | None, months: int, budget: float | None,
                seed: int, as_json: bool) -> None:
     """Price the environments of FILE (the default `mlscope cost FILE`)."""
     from mlscope.costs.runrate import estimate_costs
+    from mlscope.costs.spec_checks import COST_CHECKS
     from mlscope.spec.loader import load_spec
 
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be positive (got {budget})", "pass e.g. --budget 5000")
-    result = estimate_costs(load_spec(file), _month(month), months, draws, seed, budget)
+    result = estimate_costs(load_spec(file, COST_CHECKS), _month(month), months, draws, seed,
+                           budget)
     if as_json:
         print_json(result)
         return
@@ -174,12 +176,14 @@ def diff_cmd(old: Path, new: Path, month: str | None, months: int, fail_above: s
     """Compare the monthly cost of two specs; exit 1 above --fail-above."""
     from mlscope.costs.diff import diff_specs, parse_threshold
     from mlscope.costs.runrate import current_month
+    from mlscope.costs.spec_checks import COST_CHECKS
     from mlscope.spec.loader import load_spec
 
     threshold = parse_threshold(fail_above) if fail_above else None
     if not 1 <= months <= 36:
         raise InputError(f"months must be 1-36 (got {months})", "pass --months 12")
-    result = diff_specs(load_spec(old), load_spec(new), _month(month) or current_month(), months,
+    result = diff_specs(load_spec(old, COST_CHECKS), load_spec(new, COST_CHECKS),
+                        _month(month) or current_month(), months,
                         threshold)
     if as_json:
         print_json(result)
@@ -217,9 +221,10 @@ def export() -> None:
 def export_schedules(file: Path, fmt: str, output: Path | None, as_json: bool) -> None:
     """Write FILE's schedules (and budget) in the chosen format."""
     from mlscope.costs.exports import export_schedules as render
+    from mlscope.costs.spec_checks import COST_CHECKS
     from mlscope.spec.loader import load_spec
 
-    result = render(load_spec(file), fmt)
+    result = render(load_spec(file, COST_CHECKS), fmt)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(result.text)

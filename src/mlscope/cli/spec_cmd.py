@@ -21,7 +21,9 @@ def schema() -> None:
 @json_option
 def validate(file: str, as_json: bool) -> None:
     """Validate FILE and list every problem with its file:line:column."""
-    problems = validate_file(file)
+    from mlscope.costs.spec_checks import COST_CHECKS
+
+    problems = validate_file(file, COST_CHECKS)
     if not problems:
         # Flows to missing components and cycles depend on the use case's blueprint.
         from mlscope.architecture.locate import architecture_problems

@@ -7,21 +7,32 @@ An uncertain figure may be a number or a `[low, high]` pair read as its P10 and 
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from mlscope.spec.base import SpecModel
 
 
+def _quantity(value: float) -> float:
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{value} is not a number that can be priced")
+    if value < 0:
+        raise ValueError(f"{value:g} is negative: a quantity cannot be below zero")
+    return value
+
+
 def _to_range(value: object) -> object:
+    # Every uncertain figure here is a quantity (hours, runs, GB, workers, growth): NaN, inf
+    # and negatives would be priced as nonsense (a negative bill), so they are refused.
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return (float(value), float(value))
+        return (_quantity(float(value)), _quantity(float(value)))
     if isinstance(value, list | tuple):
         if len(value) != 2:
             raise ValueError("a range is [low, high] (its P10 and P90)")
-        low, high = (float(v) for v in value)
+        low, high = (_quantity(float(v)) for v in value)
         if low > high:
             raise ValueError(f"range [{low}, {high}] runs backwards: write [low, high]")
         return (low, high)
@@ -29,12 +40,6 @@ def _to_range(value: object) -> object:
 
 
 RangeValue = Annotated[tuple[float, float], BeforeValidator(_to_range)]
-
-
-def _nonnegative(value: tuple[float, float]) -> tuple[float, float]:
-    if value[0] < 0:
-        raise ValueError("must not be negative")
-    return value
 
 
 class InstanceSchedulerSpec(SpecModel):
@@ -47,24 +52,11 @@ class InstanceSchedulerSpec(SpecModel):
 ScheduleSpec = str | InstanceSchedulerSpec
 
 
-def _check_schedule(value: ScheduleSpec | None) -> ScheduleSpec | None:
-    # Parse now so a bad schedule is reported with its location in mlscope.yaml.
-    if value is None or value == "always-on":
-        return value
-    from mlscope.costs.schedules import parse_custodian, parse_instance_scheduler
-    from mlscope.errors import InputError
-
-    try:
-        if isinstance(value, str):
-            parse_custodian(value)
-        else:
-            parse_instance_scheduler(value.periods, value.timezone)
-    except InputError as exc:
-        raise ValueError(exc.one_line()) from None
-    return value
-
-
 class ResourceBase(SpecModel):
+    # NaN and infinity are not quantities; the cost engine checks schedules (the spec layer
+    # stays pure models: see mlscope.costs.spec_checks).
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: str = Field(min_length=1)
     region: str | None = Field(None, description="Overrides the environment's region.")
     usd_per_hour: float | None = Field(None, gt=0, description="Price when the catalog has none.")
@@ -73,8 +65,6 @@ class ResourceBase(SpecModel):
 class SchedulableResource(ResourceBase):
     schedule: ScheduleSpec | None = Field(
         None, description="Overrides the environment schedule; 'always-on' opts out.")
-
-    _schedule_ok = field_validator("schedule")(_check_schedule)
 
 
 class NotebookResource(SchedulableResource):
@@ -152,9 +142,6 @@ class TrainingResource(ResourceBase):
     spot_overhead: RangeValue = Field(
         (0.0, 0.0), description="Extra time lost to spot interruptions, as a fraction [P10, P90].")
 
-    _ranges_ok = field_validator("hours_per_run", "runs_per_month", "spot_overhead")(
-        lambda v: v if v is None else _nonnegative(v))
-
     @model_validator(mode="after")
     def _priced(self) -> TrainingResource:
         # Without hours_per_run, one run is priced by the estimator from the spec's training.
@@ -206,6 +193,8 @@ Resource = Annotated[
 
 
 class EnvironmentSection(SpecModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: str = Field(min_length=1)
     region: str | None = Field(None, description="Defaults to project.region.")
     schedule: ScheduleSpec | None = Field(
@@ -213,8 +202,6 @@ class EnvironmentSection(SpecModel):
                           "{timezone, periods} in Instance Scheduler form.")
     holidays: list[date] = Field(default_factory=list, description="Days kept off (skip-days).")
     resources: list[Resource] = Field(default_factory=list)
-
-    _schedule_ok = field_validator("schedule")(_check_schedule)
 
     @model_validator(mode="after")
     def _unique_names(self) -> EnvironmentSection:
@@ -226,6 +213,8 @@ class EnvironmentSection(SpecModel):
 
 
 class BudgetSection(SpecModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     monthly_usd: float | None = Field(None, gt=0)
     training_usd: float | None = Field(None, gt=0)
     alert_emails: list[str] = Field(default_factory=list)

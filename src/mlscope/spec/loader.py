@@ -6,6 +6,7 @@ onto it, so "training.count: must be > 0" becomes "mlscope.yaml:12:10: training.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from mlscope.errors import InputError, SpecError
 from mlscope.spec.models import ProjectSpec
 
 Loc = tuple[int | str, ...]
+# A check an engine adds on top of the models (the spec layer calls no engine): it returns
+# (location in the spec, problem) pairs, reported with file:line like model errors.
+SpecCheck = Callable[[ProjectSpec], list[tuple[Loc, str]]]
 
 
 def _positions(node: yaml.Node, path: Loc, out: dict[Loc, tuple[int, int]]) -> None:
@@ -56,14 +60,15 @@ def parse_with_positions(text: str, source: str) -> tuple[Any, dict[Loc, tuple[i
     return data, positions
 
 
-def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec | None, list[str]]:
+def spec_problems(text: str, source: str = "mlscope.yaml", checks: Sequence[SpecCheck] = ()
+                  ) -> tuple[ProjectSpec | None, list[str]]:
     """Validate spec text; return the spec (when valid) and every problem with its location."""
     data, positions = parse_with_positions(text, source)
     if not isinstance(data, dict):
         return None, [f"{source}:1:1: the spec must be a mapping with at least "
                       "`project: {name: ...}`"]
     try:
-        return ProjectSpec.model_validate(data), []
+        spec = ProjectSpec.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -76,10 +81,18 @@ def spec_problems(text: str, source: str = "mlscope.yaml") -> tuple[ProjectSpec 
                 msg = "unknown key (check the spelling; `mlscope schema` lists every key)"
             problems.append(f"{prefix}: {dotted or '(root)'}: {msg}")
         return None, problems
+    found = []
+    for check in checks:
+        for loc, msg in check(spec):
+            where = locate_position(loc, positions)
+            prefix = f"{source}:{where[0]}:{where[1]}" if where else source
+            found.append(f"{prefix}: {'.'.join(str(p) for p in loc)}: {msg}")
+    return (None, found) if found else (spec, [])
 
 
-def load_spec_text(text: str, source: str = "mlscope.yaml") -> ProjectSpec:
-    spec, problems = spec_problems(text, source)
+def load_spec_text(text: str, source: str = "mlscope.yaml",
+                   checks: Sequence[SpecCheck] = ()) -> ProjectSpec:
+    spec, problems = spec_problems(text, source, checks)
     if spec is None:
         raise SpecError(problems, source)
     return spec
@@ -97,14 +110,14 @@ def read_spec_text(path: str | Path) -> str:
     return p.read_text()
 
 
-def load_spec(path: str | Path) -> ProjectSpec:
-    return load_spec_text(read_spec_text(path), str(path))
+def load_spec(path: str | Path, checks: Sequence[SpecCheck] = ()) -> ProjectSpec:
+    return load_spec_text(read_spec_text(path), str(path), checks)
 
 
-def validate_file(path: str | Path) -> list[str]:
+def validate_file(path: str | Path, checks: Sequence[SpecCheck] = ()) -> list[str]:
     """Every problem of the spec at `path` (empty when it is valid)."""
     try:
-        _, problems = spec_problems(read_spec_text(path), str(path))
+        _, problems = spec_problems(read_spec_text(path), str(path), checks)
     except SpecError as exc:
         return exc.problems
     return problems

@@ -21,8 +21,8 @@ class ExportResult:
 
 
 def export_schedules(spec: ProjectSpec, fmt: str) -> ExportResult:
-    from mlscope.costs.exports.custodian import render_custodian
-    from mlscope.costs.exports.instance_scheduler import render_instance_scheduler
+    from mlscope.costs.exports.custodian_policies import render_custodian
+    from mlscope.costs.exports.instance_scheduler_config import render_instance_scheduler
     from mlscope.costs.exports.terraform import render_terraform
 
     if fmt not in FORMATS:
