@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -223,6 +224,10 @@ class Schedule:
                 out.append((lo, hi, state))
         return out
 
+    def day_intervals(self, day: date) -> list[tuple[int, int]]:
+        """Local minutes [begin, end) in which the resource runs on `day` (wall clock)."""
+        return _day_intervals(self, day)
+
     def weekly_grid(self) -> tuple[tuple[bool, ...], ...]:
         """7 × 24 steady running flags (Monday first) for a weekly, whole-hour schedule."""
         if not self.is_weekly:
@@ -250,6 +255,30 @@ class Schedule:
         return tuple(tuple(row) for row in grid)
 
 
+@lru_cache(maxsize=8192)
+def _day_intervals(schedule: Schedule, day: date) -> list[tuple[int, int]]:
+    if schedule.events is not None:
+        if day in schedule.holidays:
+            return []
+        row = steady_grid(schedule.events)[day.weekday()]
+        return [(h * 60, h * 60 + 60) for h in range(24) if row[h]]
+    # The state at midnight comes from the two weeks before ("any" keeps the last state).
+    state = False
+    for back in range(14, 0, -1):
+        for _lo, _hi, desired in schedule.day_segments(day - timedelta(days=back)):
+            state = True if desired == RUN else False if desired == STOP else state
+    out: list[tuple[int, int]] = []
+    for lo, hi, desired in schedule.day_segments(day):
+        state = True if desired == RUN else False if desired == STOP else state
+        if state:
+            if out and out[-1][1] == lo:
+                out[-1] = (out[-1][0], hi)
+            else:
+                out.append((lo, hi))
+    return out
+
+
+@lru_cache(maxsize=64)
 def steady_grid(events: OffhoursEvents) -> tuple[tuple[bool, ...], ...]:
     """The weekly on/off state that hourly events settle into (the second week of a walk)."""
     state = False
