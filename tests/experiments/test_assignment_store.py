@@ -56,3 +56,23 @@ def test_store_is_append_only_and_exports_units(tmp_path: Path) -> None:
     for sql in ("UPDATE outcomes SET value = 0", "DELETE FROM assignments"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute(sql)
+
+
+def test_parquet_store_gives_the_same_units_as_sqlite(tmp_path: Path) -> None:
+    from mlscope.release.experiments.parquet_store import ParquetOutcomeStore
+
+    sqlite = OutcomeStore(tmp_path / "exp.sqlite")
+    parquet = ParquetOutcomeStore(tmp_path / "parts", batch_rows=3)
+    events = [("a", "u1", "A"), ("a", "u2", "B"), ("a", "u3", "B"), ("a", "u1", "B")]
+    outcomes = [("u2", "revenue", 12.5), ("u2", "revenue", 2.5), ("u1", "clicks", 1.0)]
+    for store in (sqlite, parquet):
+        for exp, unit, variant in events:
+            store.record_assignment(exp, unit, variant)
+        for unit, metric, value in outcomes:
+            store.record_outcome("a", unit, metric, value)
+    parquet.flush()
+    assert len(list((tmp_path / "parts" / "assignments").glob("part-*.parquet"))) == 2
+    assert parquet.counts("a") == sqlite.counts("a") == {"A": 1, "B": 3}
+    sqlite.export_units("a", "revenue", tmp_path / "s.csv")
+    parquet.export_units("a", "revenue", tmp_path / "p.csv")
+    assert (tmp_path / "s.csv").read_text() == (tmp_path / "p.csv").read_text()

@@ -32,7 +32,7 @@ def test_outcomes_are_recorded_and_exported(tmp_path: Path) -> None:
     assert n == 4
     text = (tmp_path / "units.csv").read_text().splitlines()
     assert text[0] == "unit_id,variant,click"
-    assert f"u1,{variants['u1']},1.0" in text and f"u2,{variants['u2']},0" in text
+    assert f"u1,{variants['u1']},1.0" in text and f"u2,{variants['u2']},0.0" in text
 
 
 def test_bad_outcomes_get_422_and_are_not_stored(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ class OutcomeStore:
         """
         if aggregate not in {"sum", "mean"}:
             raise InputError(f"unknown aggregate '{aggregate}'", "use sum or mean")
-        agg = "COALESCE(SUM(o.value), 0)" if aggregate == "sum" else "AVG(o.value)"
+        agg = "COALESCE(SUM(o.value), 0.0)" if aggregate == "sum" else "AVG(o.value)"
         query = f"""
             WITH first AS (
               SELECT unit_id, variant FROM (
