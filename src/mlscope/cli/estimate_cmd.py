@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.table import Table
 
 from mlscope.cli.output import console, fmt_hours, fmt_money, fmt_num, json_option, print_json
 from mlscope.cli.params import DURATION, QUANTITY
@@ -25,6 +24,8 @@ def _range(d: dict[str, float] | None, fmt: Any) -> str:
 
 def render_estimate(result: dict[str, Any]) -> None:
     """Print an estimate as a readable table (P50 with the P10–P90 range)."""
+    from rich.table import Table
+
     c = console()
     t = Table(title="Training estimate (P50, with P10 – P90)", show_header=False)
     t.add_column("what", style="bold")
@@ -155,8 +156,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
     Example: mlscope estimate training --params 13e9 --tokens 2e12 --accelerator A100-80GB
     --count 2048 --json
     """
-    from mlscope.estimate.api import measure_dataset_tokens
-    from mlscope.estimate.recommend import search
+    # Imported here, and the search and dataset engine only when used: start-up stays small.
     from mlscope.estimate.shapes import resolve_shape
     from mlscope.estimate.training import TrainingSetup, estimate_training
 
@@ -176,6 +176,8 @@ def training(params: float | None, active_params: float | None, model_name: str 
     spot = _spot_assumptions(interruption_rate, checkpoint_interval, restart_time)
     measured = None
     if dataset_path is not None:
+        from mlscope.estimate.api import measure_dataset_tokens
+
         measured = measure_dataset_tokens(dataset_path, bytes_per_token)
         tokens = measured["tokens"]
     if tokens is None:
@@ -195,6 +197,8 @@ def training(params: float | None, active_params: float | None, model_name: str 
     if hardware is not None and (count is not None or not searching):
         result = estimate_training(setup, hardware, count, region, purchase, spot).to_dict()
     if searching:
+        from mlscope.estimate.recommend import search
+
         is_acc = hardware is not None and _is_accelerator(hardware)
         rec = search(setup, deadline, budget, regions=[region] if region else None,
                      purchases=list(search_purchase) or None,

@@ -34,8 +34,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from mlscope.catalog import get_catalog
 from mlscope.core.ranges import Z90
 
@@ -167,6 +165,8 @@ def load_runs(include_excluded: bool = False) -> list[Run]:
 
 
 def _fit_coefficients(runs: list[Run]) -> tuple[dict[str, float], float]:
+    import numpy as np  # only when fitting: estimates read the shipped fit
+
     gens = sorted({r.generation for r in runs})
     x = np.array([[1.0 if r.generation == g else 0.0 for g in gens] + [_count_feature(r.count)]
                   for r in runs])
@@ -212,8 +212,8 @@ def _groups(runs: Iterable[Run], key: Callable[[Run], str]) -> list[str]:
 
 def fit(runs: list[Run]) -> UtilizationModel:
     intercepts, slope = _fit_coefficients(runs)
-    resid = np.array(grouped_residuals(runs))
-    sigma = round(float(np.sqrt(np.mean(resid**2))), 10)
+    resid = grouped_residuals(runs)
+    sigma = round(math.sqrt(sum(r * r for r in resid) / len(resid)), 10)
     counts = Counter(r.generation for r in runs)
     # A generation with fewer than MIN_RUNS_FOR_SIGMA runs keeps the wider prior sigma.
     fitted = frozenset(g for g, n in counts.items() if n >= MIN_RUNS_FOR_SIGMA)
