@@ -54,6 +54,8 @@ def constant_rule(train: list[Measurement]) -> tuple[float, float]:
 
 def main() -> None:
     rows = list(measurements())
+    approx = [m for m in rows if m.quality != "measured"]
+    rows_all, rows = rows, [m for m in rows if m.quality == "measured"]
     decode_rows = [m for m in rows if m.metric == "decode_tps"]
     prefill_rows = [m for m in rows if m.metric == "prefill_tps"]
     families = sorted({family(m) for m in rows})
@@ -107,6 +109,20 @@ def main() -> None:
           f"{'met' if cov >= 0.80 else 'NOT met'}; better than the constant -> "
           f"{'yes' if med < cmed else 'NO'}")
 
+    if approx:
+        print(f"\nApproximate published figures (quoted ranges or 'about'; never fitted), "
+              f"predicted by the shipped model: {len(approx)} rows")
+        errs = []
+        for m in approx:
+            est = estimate_llm(m.model, None, m.quant, m.device, m.runtime, check_anywhere=False)
+            inside = est.decode.p10 <= m.value <= est.decode.p90
+            errs.append((abs(est.decode.median - m.value) / m.value, inside))
+            print(f"  {m.device:18} {m.model:14} {m.quant:7} {m.runtime:9} published "
+                  f"{m.value:6.1f}  predicted {est.decode.median:6.1f} "
+                  f"({est.decode.p10:.1f}-{est.decode.p90:.1f})")
+        print(f"  median |error| {statistics.median(e for e, _ in errs):.0%}, in range "
+              f"{sum(i for _, i in errs) / len(errs):.0%}")
+
     pflat = [x for r in pre.values() for x in r]
     print(f"\nPrefill tokens/s, same folds: {len(pflat)} measurements, median |error| "
           f"{statistics.median(x[0] for x in pflat):.1%}, in P10-P90 "
@@ -141,14 +157,14 @@ def main() -> None:
                                                        if f.borrowed else ""))
     print(f"  runtime factor ollama: x{full.runtime_factor['ollama'][0]:.2f} time per token")
     if "--list" in sys.argv:
-        print("\n| device | model | quant | runtime | metric | value | test | source |")
-        print("|---|---|---|---|---|---|---|---|")
-        for m in rows:
+        print("\n| device | model | quant | runtime | metric | value | quality | test | source |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for m in rows_all:
             print(f"| {m.device} | {m.model} | {m.quant} | {m.runtime} | {m.metric} | "
-                  f"{m.value:g} | {m.test} | {m.source} |")
+                  f"{m.value:g} | {m.quality} | {m.test} | {m.source} |")
         for r in wrows:
             print(f"| {r['device']} | {r['model']} | f16 | whisper.cpp | encode_ms | "
-                  f"{r['encode_ms']} | {r['test']} | {r['source']} |")
+                  f"{r['encode_ms']} | measured | {r['test']} | {r['source']} |")
 
 
 if __name__ == "__main__":

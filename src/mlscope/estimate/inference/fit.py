@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import math
+import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +37,7 @@ MIN_SIGMA = 0.12
 ONE_FAMILY_SIGMA = 0.5
 DECODE_POSITION = 64  # llama-bench tg128 starts from an empty cache: mean position 64
 RUNTIMES = ("llama.cpp", "ollama", "mlc")
+FITTED_RUNTIMES = ("ollama", "mlc")  # time-per-token factors relative to llama.cpp
 GPU_KIND = "gpu"
 CPU_KIND = "cpu"
 
@@ -54,6 +56,7 @@ class Measurement:
     value: float
     test: str
     source: str
+    quality: str = "measured"  # "approximate": a quoted range or "about"; kept out of the fit
 
     def dev(self) -> Device:
         return device(self.device)
@@ -66,7 +69,7 @@ class Measurement:
 def measurements() -> tuple[Measurement, ...]:
     text = (resources.files("mlscope.estimate.inference") / "data" / "measurements.csv").read_text()
     return tuple(Measurement(r["device"], r["model"], r["quant"], r["runtime"], r["metric"],
-                             float(r["value"]), r["test"], r["source"])
+                             float(r["value"]), r["test"], r["source"], r["quality"])
                  for r in csv.DictReader(text.splitlines()))
 
 
@@ -174,7 +177,8 @@ def _fit_decode_rows(rows: list[tuple[float, float, float, str]],
 def fit(keep: Callable[[Measurement], bool] | None = None,
         rows: Iterable[Measurement] | None = None) -> Fits:
     """Fit every class on the measurements `keep` accepts (all by default)."""
-    data = [m for m in (rows if rows is not None else measurements()) if keep is None or keep(m)]
+    data = [m for m in (rows if rows is not None else measurements())
+            if m.quality == "measured" and (keep is None or keep(m))]
     dec = [m for m in data if m.metric == "decode_tps"]
     pre = [m for m in data if m.metric == "prefill_tps"]
     feats = []
@@ -186,21 +190,22 @@ def fit(keep: Callable[[Measurement], bool] | None = None,
     decode: dict[str, DecodeFit] = {}
     for _ in range(4):  # alternate: device-class coefficients, then runtime factors
         decode = _fit_decode_classes(feats, factors)
-        for runtime in ("ollama",):
+        for runtime in FITTED_RUNTIMES:
             ratios = [math.log(t / _pred(decode, d, x1, x2)) for m, d, x1, x2, t in feats
                       if m.runtime == runtime]
-            if ratios:
-                factors[runtime] = math.exp(sum(ratios) / len(ratios))
-    # Ollama rows come from other people's machines, versions and settings: their scatter
-    # beyond the class fit is the runtime's own spread (added in quadrature to the class's).
-    extra = 0.05
-    residuals = [math.log(t / (factors["ollama"] * _pred(decode, d, x1, x2)))
-                 for m, d, x1, x2, t in feats if m.runtime == "ollama"]
-    if len(residuals) >= 3:
-        rms = math.sqrt(sum(r * r for r in residuals) / len(residuals))
-        extra = max(extra, rms * SPREAD_WIDENING)
-    runtime_factor = {"llama.cpp": (1.0, 0.0), "ollama": (factors["ollama"], extra),
-                      "mlc": (1.0, 0.30)}  # no MLC measurements gathered: same fit, wider spread
+            if len(ratios) >= 3:  # the median: one odd source must not move every class
+                factors[runtime] = math.exp(statistics.median(ratios))
+    # Ollama and MLC rows come from other people's machines, versions and settings: their
+    # scatter beyond the class fit is the runtime's own spread (added in quadrature).
+    runtime_factor: dict[str, tuple[float, float]] = {"llama.cpp": (1.0, 0.0)}
+    for runtime in FITTED_RUNTIMES:
+        residuals = [math.log(t / (factors[runtime] * _pred(decode, d, x1, x2)))
+                     for m, d, x1, x2, t in feats if m.runtime == runtime]
+        if len(residuals) >= 3:
+            rms = math.sqrt(sum(r * r for r in residuals) / len(residuals))
+            runtime_factor[runtime] = (factors[runtime], max(0.05, rms * SPREAD_WIDENING))
+        else:  # no measurements: the llama.cpp fit with a wider spread
+            runtime_factor[runtime] = (1.0, 0.30)
     prefill = _fit_prefill(pre)
     return Fits(decode, prefill, runtime_factor, len(dec), len(pre))
 
