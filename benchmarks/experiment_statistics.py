@@ -101,9 +101,15 @@ def main() -> None:
                                          0.10, 0.11, 2)
     print(f"  fixed horizon at the end {f_end:.1%}; sequential at any look {s_any:.1%}, "
           f"at the end {s_end:.1%}")
-    false_alarm, detect = srm_rates(2000, 20_000, 3)
-    print(f"SRM (chi-squared, p < 0.001), 20,000 units: false alarms on a true 50/50 split "
-          f"{false_alarm:.2%}; detection of a 49/51 split {detect:.1%}")
+    print("Power on a known +20 % relative lift (10 % -> 12 %):")
+    f_any, f_end, s_any, s_end = peeking(args.experiments // 2, args.days, args.per_day,
+                                         0.10, 0.12, 5)
+    print(f"  fixed horizon at the end {f_end:.1%}; sequential at any look {s_any:.1%}, "
+          f"at the end {s_end:.1%}")
+    for units in (20_000, 100_000):
+        false_alarm, detect = srm_rates(2000, units, 3)
+        print(f"SRM (chi-squared, p < 0.001), {units:,} units: false alarms on a true 50/50 "
+              f"split {false_alarm:.2%}; detection of a 49/51 split {detect:.1%}")
     print("Drift (KS up to 1,000 rows, normed Wasserstein 0.1 above), 200 trials each:")
     for label, rate in drift_rates(200, 4).items():
         print(f"  {label:<16} alarm rate {rate:.1%}")
