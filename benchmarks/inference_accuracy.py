@@ -156,16 +156,21 @@ def main() -> None:
               f"sigma {f.sigma:.2f}  rows {f.rows}" + (f"  (borrowed {f.borrowed})"
                                                        if f.borrowed else ""))
     print(f"  runtime factor ollama: x{full.runtime_factor['ollama'][0]:.2f} time per token")
-    if "--list" in sys.argv:
-        print("\n| device | model | quant | runtime | metric | value | quality | test | source |")
-        print("|---|---|---|---|---|---|---|---|---|")
+    if "--list" in sys.argv:  # every measurement, grouped by its source (markdown)
+        by_source: dict[str, list[str]] = defaultdict(list)
         for m in rows_all:
-            print(f"| {m.device} | {m.model} | {m.quant} | {m.runtime} | {m.metric} | "
-                  f"{m.value:g} | {m.quality} | {m.test} | {m.source} |")
+            by_source[m.source].append(
+                f"| {m.device} | {m.model} | {m.quant} | {m.runtime} | {m.metric} | "
+                f"{m.value:g} | {m.quality} | {m.test} |")
         for r in wrows:
-            print(f"| {r['device']} | {r['model']} | f16 | whisper.cpp | encode_ms | "
-                  f"{r['encode_ms']} | measured | {r['test']} | {r['source']} |")
-
+            by_source[r["source"]].append(
+                f"| {r['device']} | {r['model']} | f16 | whisper.cpp | encode_ms | "
+                f"{r['encode_ms']} | measured | {r['test']} |")
+        for source, lines in by_source.items():
+            print(f"\n**{source}**\n")
+            print("| device | model | quant | runtime | metric | value | quality | test |")
+            print("|---|---|---|---|---|---|---|---|")
+            print("\n".join(lines))
 
 if __name__ == "__main__":
     main()

@@ -281,16 +281,21 @@ def serving_cmd(model_name: str | None, params: float | None, quant_name: str, r
     t = Table(title=f"Serving {result['model']} {result['quant']} with {runtime} in {region}: "
               f"{result['needed_tokens_per_s']:,.0f} tokens/s needed, "
               f"{target_latency_ms:g} ms a token")
-    for col in ("instance", "GPUs", "batch", "tokens/s", "limited by", "instances",
-                "$/month on-demand", "$/1M tok on-demand", "$/1M tok spot", "$/1M tok 3y SP"):
-        t.add_column(col)
+    for col in ("instance", "batch", "tok/s", "limit", "n", "$/month", "$/1M", "spot",
+                "3y SP"):
+        t.add_column(col, no_wrap=True)
+    short = {"memory for KV caches": "KV mem", "the latency target": "latency",
+             "compute": "compute", "memory bandwidth": "bandwidth"}
     for o in result["options"][:15]:
         p = o["usd_per_million_tokens"]
-        t.add_row(o["instance_type"], str(o["gpus"]), str(o["batch"]),
-                  f"{o['tokens_per_s']:,.0f}", o["limited_by"], str(o["instances"]),
+        t.add_row(o["instance_type"], str(o["batch"]), f"{o['tokens_per_s']:,.0f}",
+                  short.get(o["limited_by"], o["limited_by"]), str(o["instances"]),
                   fmt.money(o["monthly_usd"]["on-demand"]), fmt.money(p["on-demand"]),
                   fmt.money(p["spot"]), fmt.money(p["savings-3y"]))
     c.print(t)
+    c.print("[dim]batch = sequences per instance at the latency target; n = instances for the "
+            "request rate; $/month on-demand for n; $/1M output tokens on-demand, spot, 3-year "
+            "savings plan[/dim]")
     if result["skipped"]:
         c.print(f"[dim]Left out: {'; '.join(result['skipped'][:6])}"
                 + (" ..." if len(result["skipped"]) > 6 else "") + "[/dim]")

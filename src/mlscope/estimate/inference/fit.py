@@ -115,7 +115,7 @@ class Fits:
     runtime_factor: dict[str, tuple[float, float]]  # runtime -> (time multiplier, extra sigma)
     n_decode: int
     n_prefill: int
-    excluded: tuple[str, ...] = field(default_factory=tuple)
+    runtime_basis: dict[str, str] = field(default_factory=dict)  # runtime -> where it was fitted
 
     def decode_for(self, device_class: str) -> DecodeFit:
         return self.decode.get(device_class) or self.decode[f"kind:{kind_of(device_class)}"]
@@ -198,7 +198,12 @@ def fit(keep: Callable[[Measurement], bool] | None = None,
     # Ollama and MLC rows come from other people's machines, versions and settings: their
     # scatter beyond the class fit is the runtime's own spread (added in quadrature).
     runtime_factor: dict[str, tuple[float, float]] = {"llama.cpp": (1.0, 0.0)}
+    basis: dict[str, str] = {}
     for runtime in FITTED_RUNTIMES:
+        classes = sorted({d.device_class for m, d, *_ in feats if m.runtime == runtime})
+        n = sum(1 for m, *_ in feats if m.runtime == runtime)
+        basis[runtime] = (f"fitted on {n} {runtime} runs ({', '.join(classes)})" if n >= 3
+                          else f"no {runtime} runs gathered: the llama.cpp fit, wider range")
         residuals = [math.log(t / (factors[runtime] * _pred(decode, d, x1, x2)))
                      for m, d, x1, x2, t in feats if m.runtime == runtime]
         if len(residuals) >= 3:
@@ -207,7 +212,7 @@ def fit(keep: Callable[[Measurement], bool] | None = None,
         else:  # no measurements: the llama.cpp fit with a wider spread
             runtime_factor[runtime] = (1.0, 0.30)
     prefill = _fit_prefill(pre)
-    return Fits(decode, prefill, runtime_factor, len(dec), len(pre))
+    return Fits(decode, prefill, runtime_factor, len(dec), len(pre), basis)
 
 
 def _pred(decode: dict[str, DecodeFit], d: Device, x1: float, x2: float) -> float:

@@ -236,8 +236,7 @@ def estimate_llm(model: str | None = None, params: float | None = None,
         f"prefill is compute-bound: {pfit.efficiency:.2f} of {dev.compute_tflops:.3g} TFLOPS "
         f"fitted on {pfit.rows} measurements",
         f"runtime {runtime}: time per token x {factor:.2f}"
-        + (" (no MLC measurements were gathered: the llama.cpp fit with a wider range)"
-           if runtime == "mlc" else ""),
+        + (f" ({fits.runtime_basis[runtime]})" if runtime in fits.runtime_basis else ""),
         *dev.derived,
     ]
     if llm.inferred:
@@ -246,8 +245,6 @@ def estimate_llm(model: str | None = None, params: float | None = None,
     if dev.is_instance and dev.accelerators > 1:
         assumptions.append(f"{dev.accelerators} GPUs split the layers (llama.cpp default): "
                            "memory adds up, decode streams one GPU's bandwidth at a time")
-    if dev.device_class == "jetson-gpu":
-        assumptions.append("no Jetson measurements were gathered: the GPU-wide fit is used")
     info = {"class": dev.device_class, "decode_rows": dfit.rows,
             "decode_families": list(dfit.families), "bandwidth_efficiency": 1 / dfit.a,
             "overhead_coefficient": dfit.b, "decode_sigma": sigma,
