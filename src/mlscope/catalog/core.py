@@ -193,6 +193,16 @@ class Catalog:
         return [i for i in self.instances if i.accelerator == accelerator
                 and (service is None or i.service == service)]
 
+    def storage_price(self, service: str, item: str, region: str = DEFAULT_REGION) -> float:
+        """USD per unit of a storage/transfer price row (e.g. "S3", "Standard storage")."""
+        for r in _storage_rows():
+            if (r["service"] == service and r["item"] == item
+                    and (region in r["region"].split("|") or r["region"] == "all listed"
+                         or r["region"] == DEFAULT_REGION)):
+                return float(r["price_usd"])
+        raise UnknownNameError(f"{service} price item", item,
+                               [r["item"] for r in _storage_rows() if r["service"] == service])
+
     def resolve(self, name: str) -> ResolvedHardware:
         """Resolve an accelerator or instance name (`H100`, `p4d.24xlarge`, `ml.p4d.24xlarge`)."""
         acc = self.find_accelerator(name)
@@ -211,6 +221,12 @@ class Catalog:
                                     inst.accelerator_count or 1, "instance")
         raise UnknownNameError("accelerator or instance", name,
                                self.accelerator_names() + self.instance_types())
+
+
+@lru_cache(maxsize=1)
+def _storage_rows() -> list[dict[str, str]]:
+    text = (resources.files("mlscope.catalog") / "data" / "aws_storage_transfer_prices.csv")
+    return _read_rows(text.read_text())
 
 
 def _read_rows(text: str) -> list[dict[str, str]]:

@@ -139,6 +139,8 @@ def render_estimate(result: dict[str, Any]) -> None:
               help="Spot: hours between checkpoints (work lost per interruption: half).")
 @click.option("--restart-time", type=DURATION, default="15m", show_default=True,
               help="Spot: time to get capacity back and reload a checkpoint.")
+@click.option("--storage", type=click.Choice(["s3", "fsx-lustre", "ebs-gp3"]), default="s3",
+              show_default=True, help="Where data and checkpoints live (throughput, cost).")
 @json_option
 def training(params: float | None, active_params: float | None, model_name: str | None,
              layers: int | None, hidden: int | None, heads: int | None, kv_heads: int | None,
@@ -150,7 +152,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
              no_flash_attention: bool, finetune: str, lora_rank: int,
              deadline: float | None, budget: float | None, search_purchase: tuple[str, ...],
              interruption_rate: float | None, checkpoint_interval: float, restart_time: float,
-             as_json: bool) -> None:
+             storage: str, as_json: bool) -> None:
     """Estimate training a transformer: FLOPs, memory fit, hours, dollars, energy.
 
     Example: mlscope estimate training --params 13e9 --tokens 2e12 --accelerator A100-80GB
@@ -195,7 +197,8 @@ def training(params: float | None, active_params: float | None, model_name: str 
     searching = deadline is not None or budget is not None
     result: dict[str, Any] = {}
     if hardware is not None and (count is not None or not searching):
-        result = estimate_training(setup, hardware, count, region, purchase, spot).to_dict()
+        result = estimate_training(setup, hardware, count, region, purchase, spot,
+                                   storage=storage).to_dict()
     if searching:
         from mlscope.estimate.recommend import search
 
@@ -211,7 +214,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
             # The table shows the recommended configuration, so the two never disagree.
             result = estimate_training(setup, rec.best.instance.instance_type, rec.best.count,
                                        rec.best.instance.region, rec.best.purchase,
-                                       spot).to_dict()
+                                       spot, storage=storage).to_dict()
             result["count_source"] = "search"
         elif not result:
             result = {"method": "analytic-transformer", "flops": setup.flops().model_flops,

@@ -68,14 +68,22 @@ def estimate_spec(spec: ProjectSpec) -> dict[str, Any]:
                          "measure it with `mlscope calibrate -- <training command>`")
     setup = setup_from_spec(spec)
     hardware = t.accelerator or t.instance
+    searching = t.deadline is not None or t.budget_usd is not None or not hardware
     out = {}
-    if hardware:
+    if hardware and (t.count is not None or not searching):
         out = estimate_training(setup, hardware, t.count, region, t.purchase).to_dict()
-    if t.deadline is not None or t.budget_usd is not None or not hardware:
-        rec = search(setup, t.deadline, t.budget_usd, regions=[region])
+    if searching:
+        from mlscope.catalog import get_catalog
+
+        named = get_catalog().find_accelerator(hardware) if hardware else None
+        rec = search(setup, t.deadline, t.budget_usd, regions=[region],
+                     accelerators=[hardware] if hardware and named and t.count is None
+                     else None,
+                     instance_types=[hardware] if hardware and not named and t.count is None
+                     else None)
         out.update({"search": rec.to_dict(), "options": rec.to_dict()["options"],
                     "best": rec.to_dict()["best"]})
-        if not hardware and rec.best is not None:
+        if not out.get("method") and rec.best is not None:
             chosen = estimate_training(setup, rec.best.instance.instance_type, rec.best.count,
                                        region, rec.best.purchase).to_dict()
             chosen["count_source"] = "search"

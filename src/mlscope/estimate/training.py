@@ -18,6 +18,7 @@ from mlscope.catalog.core import DEFAULT_REGION, FAST_INTERCONNECT_GBPS
 from mlscope.core.ranges import Range
 from mlscope.errors import ConflictError, InputError
 from mlscope.estimate.flops import TrainingFlops, training_flops
+from mlscope.estimate.io import TOKENIZED_BYTES_PER_TOKEN, IoPlan, plan_io
 from mlscope.estimate.memory import (
     FROZEN_BYTES,
     MemoryPlan,
@@ -187,6 +188,7 @@ class TrainingEstimate:
     comm_factor: float = 1.0
     price_flags: dict[str, list[str]] = field(default_factory=dict)
     time_factors: dict[str, Range] = field(default_factory=dict)
+    io: IoPlan | None = None
 
     @property
     def cost_usd(self) -> Range | None:
@@ -258,11 +260,20 @@ class TrainingEstimate:
             "zero_stage": self.memory.zero_stage,
             "breakdown_gb": {k: round(v, 3) for k, v in self.memory.breakdown_gb.items()},
         }
+        if self.io is not None:
+            out["io"] = self.io.to_dict()
         out["strategy"] = {**self.memory.strategy_dict(),
                            "communication_factor": round(self.comm_factor, 4)}
         out["assumptions"] = self.assumptions
         out["sources"] = self.sources
         return out
+
+
+def _plus(r: Range, usd: float) -> Range:
+    """A cost range plus a fixed amount (shifts P10 and P90 alike)."""
+    if usd <= 0:
+        return r
+    return Range.from_p10_p90(r.p10 + usd, r.p90 + usd) if r.sigma > 0 else Range(r.median + usd)
 
 
 def node_for(accelerator: Accelerator, count: int, region: str) -> Instance | None:
@@ -331,7 +342,8 @@ def _plan_at(setup: TrainingSetup, acc: Accelerator, count: int | None, per_node
 def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = None,
                       region: str | None = None, purchase: str = "on-demand",
                       spot: SpotAssumptions = DEFAULT_SPOT,
-                      util: UtilizationModel | None = None) -> TrainingEstimate:
+                      util: UtilizationModel | None = None,
+                      storage: str = "s3") -> TrainingEstimate:
     """Estimate one training run of `setup` on `count` accelerators named by `hardware`."""
     if count is not None and count <= 0:
         raise InputError(f"--count must be a positive integer (got {count})",
@@ -384,8 +396,21 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     mfu = Range(mfu_median, mfu_sigma) / (memory.time_factor * comm)
     accel_hours = Range(flops.model_flops / (peak * 3600.0)) / mfu
     wall = accel_hours / count
+    nodes = math.ceil(count / instance.accelerator_count) if instance else max(
+        1, math.ceil(count / DEFAULT_PER_NODE))
+    trainable = setup.shape.params * setup.trainable_fraction
+    io = plan_io(setup.tokens * TOKENIZED_BYTES_PER_TOKEN, wall.p10, wall.median, nodes,
+                 trainable, setup.shape.params - trainable if setup.finetune in FROZEN_BYTES
+                 else 0.0, storage, spot.checkpoint_interval_hours)
+    if io.io_bound:
+        # Data loading, not compute, sets the pace: the accelerators wait for it.
+        mfu = mfu / io.time_factor
+        accel_hours = accel_hours * io.time_factor
+        wall = accel_hours / count
 
-    assumptions = list(flops.assumptions) + list(memory.notes)
+    assumptions = list(flops.assumptions) + list(memory.notes) + list(io.notes)
+    assumptions.append("checkpoint writes and restarts of a clean run are inside the fitted "
+                       "whole-run utilization: not added again")
     if precision_note:
         assumptions.append(precision_note)
     if comm_note:
@@ -405,7 +430,7 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
             rp = run_price(instance, option, n_instances, wall, spot)
             if rp is None:
                 continue
-            costs[option] = rp.cost_usd
+            costs[option] = _plus(rp.cost_usd, io.cost_usd)
             walls[option] = rp.wall_clock_hours
             flags[option] = list(rp.price.flags)
             factors[option] = rp.time_factor
@@ -447,4 +472,4 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     return TrainingEstimate(setup, acc, count, count_source, instance, per_instance, flops,
                             memory, mfu, accel_hours, walls.get(purchase, wall), costs,
                             purchase, energy, assumptions, sources, walls, spot, precision,
-                            comm, flags, factors)
+                            comm, flags, factors, io)
