@@ -6,8 +6,16 @@ import argparse
 import os
 
 
-def parse(description: str, rows: int) -> argparse.Namespace:
+def parse(description: str, rows: int, iterations: int | None = None,
+          **extra: int) -> argparse.Namespace:
+    """--fraction, --rows, --seed, --threads; --iterations when given; --NAME for each extra."""
     parser = argparse.ArgumentParser(description=description)
+    for name, default in extra.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    if iterations is not None:
+        parser.add_argument("--iterations", type=int,
+                            default=int(os.environ.get("MLSCOPE_ITERATIONS", iterations)),
+                            help="iterations (epochs, rounds) to train for")
     parser.add_argument("--fraction", type=float,
                         default=float(os.environ.get("MLSCOPE_FRACTION", "1.0")),
                         help="share of the data to train on (default: $MLSCOPE_FRACTION or 1)")

@@ -4,6 +4,8 @@ MovieLens may not be redistributed, so it is read from the installed recbole whe
 ships it (`pip install --no-deps recbole`). A fraction keeps a seeded share of the ratings.
 
     mlscope calibrate -- python examples/calibrate/train_als.py --fraction {fraction}
+    mlscope calibrate --axis iterations --target-iterations 30 \
+        -- python examples/calibrate/train_als.py --iterations {iterations}
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ def movielens_100k() -> Path:
     return Path(spec.origin).parent / "dataset_example" / "ml-100k" / "ml-100k.inter"
 
 
-args = parse(__doc__ or "", rows=100_000)
+args = parse(__doc__ or "", rows=100_000, iterations=30, factors=512)
 ratings = np.loadtxt(movielens_100k(), skiprows=1, usecols=(0, 1, 2), dtype=np.int64)
 keep = np.random.default_rng(args.seed).random(len(ratings)) < args.fraction
 users, items, stars = ratings[keep].T
 matrix = csr_matrix((stars.astype(np.float32), (users, items)))
-model = AlternatingLeastSquares(factors=512, iterations=30, regularization=0.05,
+model = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations,
+                                regularization=0.05,
                                 num_threads=args.threads, random_state=args.seed)
 model.fit(matrix, show_progress=False)
 print(f"ratings={keep.sum()} users={matrix.shape[0]} items={matrix.shape[1]}")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-FAST = ("--fractions", "0.1,0.2,0.4", "--repeats", "1", "--no-warmup", "--extra-runs", "0")
+FAST = ("--fractions", "0.1,0.2,0.4", "--repeats", "1", "--no-warmup", "--extra-runs", "0",
+        "--fixed-fraction", "0")
 
 
 def test_contract_with_a_real_training_command(run, train_script: Path, python: str) -> None:
@@ -25,8 +26,8 @@ def test_contract_with_a_real_training_command(run, train_script: Path, python: 
     assert 0 < p["p10"] <= p["p50"] <= p["p90"]
     assert out["predicted_peak_rss_mb"] > 10  # python + numpy
     assert set(out["fit"]) >= {"model", "parameters", "error"}
-    assert out["fit"]["model"] in ("constant", "linear", "power")
-    measured = [r for r in out["runs"] if r["threads"] is None]
+    assert out["fit"]["model"] in ("power", "nlogn")
+    measured = [r for r in out["runs"] if r["threads"] is None and not r["fixed"]]
     assert sorted(r["fraction"] for r in measured) == [0.1, 0.2, 0.4]
     assert all(r["wall_s"] > 0 and r["cpu_s"] > 0 and r["peak_rss_mb"] > 0 for r in measured)
     # --instance turns on the serial run that measures CPU scaling.
@@ -48,7 +49,8 @@ def test_the_table_names_the_fit_and_the_prediction(run, train_script: Path,
     res = run("calibrate", *FAST, "--", python, str(train_script), "{fraction}")
     assert res.code == 0, res.err
     assert "Predicted at fraction 1" in res.out and "Fit (seconds)" in res.out
-    assert "run 3/3" in res.err  # progress, one line per run when stderr is not a terminal
+    assert "Plan: the given fractions" in res.out
+    assert "run 3: fraction 0.4" in res.err  # progress, one line per run when not a terminal
 
 
 def test_the_fraction_reaches_the_command_through_the_environment(
@@ -224,3 +226,107 @@ def test_epochs_multiply_the_data_part_not_the_start_up(run, train_script: Path,
     assert p1 < p3 < 3 * p1
     assert three.json()["predicted_peak_rss_mb"] == pytest.approx(
         one.json()["predicted_peak_rss_mb"])
+
+
+# -- the time budget, the iterations axis, a missing extra ------------------------------------
+def test_budget_contract_gives_the_prediction_the_plan_and_why_it_stopped(
+        run, train_script: Path, python: str) -> None:
+    res = run("calibrate", "--budget", "6s", "--repeats", "1", "--json", "--", python,
+              str(train_script), "{fraction}")
+    assert res.code == 0, res.err
+    out = res.json()
+    p = out["predicted_seconds"]
+    assert 0 < p["p10"] <= p["p50"] <= p["p90"]
+    plan = out["plan"]
+    assert plan["mode"] == "budget" and plan["budget_s"] == 6.0 and plan["stop_reason"]
+    kinds = [s["kind"] for s in plan["steps"]]
+    assert kinds[0] == "fixed"  # the fixed cost is measured first, at a vanishing fraction
+    grown = [s["size"] for s in plan["steps"] if s["kind"] == "grow"]
+    assert grown == sorted(grown) and len(grown) >= 2
+    assert out["fit"]["fixed_part"]["measured"] is True
+    assert out["fit"]["basis"] in ("cpu", "wall")
+    table = run("calibrate", "--budget", "6s", "--resume", "--", python, str(train_script),
+                "{fraction}")  # replays the saved runs: nothing runs again
+    assert table.code == 0, table.err
+    assert "Plan: budget 6 s" in table.out and "stopped because" in table.out
+
+
+def test_the_budget_is_enforced_on_a_run_that_would_overrun_it(tmp_path: Path,
+                                                               python: str) -> None:
+    """Attack: a job whose cost explodes past the first sizes; the cap must stop it."""
+    script = tmp_path / "explode.py"
+    script.write_text("import sys, time\nf = float(sys.argv[1])\n"
+                      "time.sleep(0.05 if f <= 0.01 else 120)\n")
+    env = {**os.environ, "MLSCOPE_HOME": str(tmp_path / "home")}
+    started = time.monotonic()
+    proc = subprocess.run([python, "-m", "mlscope", "calibrate", "--budget", "3s", "--json",
+                           "--", python, str(script), "{fraction}"], env=env,
+                          capture_output=True, text=True, timeout=100)
+    assert time.monotonic() - started < 100  # without the cap the run sleeps 120 s
+    assert proc.returncode == 0, proc.stderr  # 0.001 and 0.01 finished: enough for a fit
+    plan = json.loads(proc.stdout)["plan"]
+    assert plan["stop_reason"] == "a run was stopped at the end of the budget"
+    assert plan["steps"][-1]["over_budget"] is True
+    assert plan["spent_s"] <= 3.0 + 0.5  # the cap is the budget left; bookkeeping aside
+
+
+def test_the_iterations_axis_runs_whole_iteration_counts(run, tmp_path: Path,
+                                                         python: str) -> None:
+    script = tmp_path / "epochs.py"
+    log = tmp_path / "iterations.log"
+    script.write_text(textwrap.dedent(f"""
+        import sys, time
+        n = int(sys.argv[1])
+        open({str(log)!r}, "a").write(f"{{n}}\\n")
+        time.sleep(0.05 + 0.02 * n)
+    """))
+    res = run("calibrate", "--axis", "iterations", "--target-iterations", "40", "--budget",
+              "4s", "--json", "--", python, str(script), "{iterations}")
+    assert res.code == 0, res.err
+    out = res.json()
+    seen = [int(v) for v in log.read_text().split()]
+    assert all(1 <= n <= 40 for n in seen) and len(set(seen)) >= 3
+    assert out["axis"] == "iterations" and out["target_iterations"] == 40
+    assert {r["iterations"] for r in out["runs"]} == set(seen)
+    assert out["predicted_seconds"]["p50"] > 0.5  # 40 iterations of 20 ms plus start-up
+    fixed = run("calibrate", "--axis", "iterations", "--iterations", "1,2,4", "--json",
+                "--target-iterations", "40", "--", python, str(script), "{iterations}")
+    assert fixed.code == 0, fixed.err
+
+
+@pytest.mark.parametrize("argv", [
+    ("--axis", "iterations", "--budget", "5s"),  # no target
+    ("--axis", "iterations", "--target-iterations", "30", "--fractions", "0.1,0.2"),
+    ("--iterations", "1,2"),  # without the axis
+    ("--fractions", "0.1,0.2", "--budget", "5s"),
+    ("--budget", "soon"),
+    ("--axis", "iterations", "--target-iterations", "30", "--iterations", "0,40"),
+])
+def test_conflicting_or_bad_plan_options_exit_2(run, train_script: Path, python: str,
+                                                argv: tuple[str, ...]) -> None:
+    res = run("calibrate", *argv, "--", python, str(train_script), "{fraction}")
+    assert res.code == 2, res.out
+    assert res.err.startswith("Error:") and "Traceback" not in res.err
+
+
+def test_iterations_axis_needs_the_placeholder(run, train_script: Path, python: str) -> None:
+    res = run("calibrate", "--axis", "iterations", "--target-iterations", "30", "--", python,
+              str(train_script), "{fraction}")
+    assert res.code == 2 and "{iterations}" in res.err
+
+
+def test_missing_psutil_is_one_line_naming_the_extra(tmp_path: Path, train_script: Path,
+                                                     python: str) -> None:
+    blocker = tmp_path / "block" / "psutil"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        "raise ImportError(\"No module named 'psutil'\", name='psutil')\n")
+    env = {**os.environ, "MLSCOPE_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": str(blocker.parent)}
+    proc = subprocess.run([python, "-m", "mlscope", "calibrate", "--budget", "5s", "--", python,
+                           str(train_script), "{fraction}"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "psutil is not installed" in lines[0]
+    assert "mlscope[calibrate]" in lines[0] and "Traceback" not in proc.stderr

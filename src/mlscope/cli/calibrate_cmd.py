@@ -24,7 +24,8 @@ def _progress_printer(as_json: bool) -> Any:
         task = bar.add_task("calibrating", total=None)
 
         def update(planned: Any, run: Any, done: int, total: int) -> None:
-            what = "warm-up" if planned.warmup else f"repeat {planned.repeat + 1}"
+            what = ("warm-up" if planned.warmup else "fixed cost" if planned.fixed
+                    else f"repeat {planned.repeat + 1}")
             threads = ", 1 thread" if planned.threads == 1 else ""
             bar.update(task, total=total, completed=done,
                        description=f"fraction {planned.fraction:g} ({what}{threads})")
@@ -32,10 +33,7 @@ def _progress_printer(as_json: bool) -> Any:
 
     def log(planned: Any, run: Any, done: int, total: int) -> None:
         if run is not None:
-            err.print(f"run {done}/{total}: fraction {planned.fraction:g}"
-                      f"{' warm-up' if planned.warmup else ''}"
-                      f"{' 1 thread' if planned.threads == 1 else ''}: {run.wall_s:.2f} s, "
-                      f"{run.peak_rss_mb:.0f} MB")
+            err.print(_progress_line(planned, run, done), markup=False)
     return None, log
 
 
@@ -64,18 +62,23 @@ def _table(result: Any) -> None:
 
     out = console()
     runs = Table(title="Runs", title_justify="left")
-    for col in ("fraction", "repeat", "threads", "wall s", "CPU s", "peak RSS MB"):
+    size_col = "iterations" if result.target_iterations else "fraction"
+    for col in (size_col, "run", "threads", "wall s", "CPU s", "peak RSS MB"):
         runs.add_column(col, justify="right")
     for r in result.runs:
-        label = "warm-up" if r.warmup else str(r.repeat + 1)
-        runs.add_row(f"{r.fraction:g}", label, "1" if r.threads == 1 else "all",
+        label = ("warm-up" if r.warmup else "fixed" if r.fixed else "over budget"
+                 if r.over_budget else str(r.repeat + 1))
+        size = str(r.iterations) if r.iterations is not None else f"{r.fraction:g}"
+        runs.add_row(size, label, "1" if r.threads == 1 else "all",
                      f"{r.wall_s:.2f}", f"{r.cpu_s:.2f}", f"{r.peak_rss_mb:.0f}")
     out.print(runs)
     fit, pred = result.seconds, result.seconds.prediction
     params = ", ".join(f"{k}={v:.4g}" for k, v in fit.curve.parameters().items())
-    out.print(f"Fit (seconds): {fit.curve.model} {escape('[' + params + ']')}, leave-one-out error "
+    k = fit.exponent
+    out.print(f"Fit (seconds): {fit.curve.model} {escape('[' + params + ']')}, exponent at the "
+              f"target {k.p50:.2f} (P10 {k.p10:.2f} - P90 {k.p90:.2f}), leave-one-out error "
               f"{fit.loo_error:.1%} (log), target is {fit.extrapolation_ratio:.1f}x the largest "
-              "fraction")
+              "size")
     mem = result.memory.prediction
     out.print(f"Predicted at fraction {result.target_fraction:g}"
               f"{f' x {result.epochs:g} epochs' if result.epochs != 1 else ''} on this machine: "
@@ -100,14 +103,64 @@ def _table(result: Any) -> None:
         out.print(f"[yellow]warning:[/] {w}")
     for a in result.assumptions:
         out.print(f"assumption: {a}")
+    for line in _plan_lines(result):
+        out.print(line, markup=False)
     out.print(f"runs saved in {result.state_file}")
 
 
+def _plan_lines(result: Any) -> list[str]:
+    plan = result.plan
+    if not plan:
+        return []
+    if plan.get("mode") != "budget":
+        return [f"Plan: the given fractions ({plan.get('stop_reason')}), "
+                f"{plan.get('spent_s', 0):.1f} s spent"]
+    grown = [s for s in plan.get("steps", []) if s["kind"] == "grow"]
+    sizes = ", ".join(f"{s['size']:g}" for s in grown)
+    what = "iterations" if plan.get("axis") == "iterations" else "fractions"
+    if plan.get("axis") == "iterations" and result.target_iterations:
+        sizes = ", ".join(str(round(s["size"] * result.target_iterations)) for s in grown)
+    lines = [f"Plan: budget {plan['budget_s']:.0f} s, {plan.get('spent_s', 0):.1f} s spent on "
+             f"{len(plan.get('steps', []))} runs; growing {what} {sizes}; stopped because "
+             f"{plan.get('stop_reason')}"]
+    if plan.get("serial_check"):
+        lines.append(f"Serial check {plan['serial_check']}")
+    return lines
+
+
+def _progress_line(planned: Any, run: Any, done: int) -> str:
+    kind = ("warm-up" if planned.warmup else "fixed cost" if planned.fixed
+            else "1 thread" if planned.threads == 1 else f"repeat {planned.repeat + 1}")
+    over = " (stopped: end of the budget)" if run.over_budget else ""
+    size = f"iterations {run.iterations}" if run.iterations is not None else (
+        f"fraction {planned.fraction:g}")
+    return (f"run {done}: {size} {kind}: {run.wall_s:.2f} s, {run.peak_rss_mb:.0f} MB{over}")
+
+
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--fractions", default="0.01,0.02,0.05,0.1", show_default=True,
-              help="Data fractions to run at, comma-separated, each in (0, 1] (1% also works).")
-@click.option("--repeats", default=2, show_default=True, type=click.IntRange(1, 100),
-              help="Runs per fraction; repeats show how noisy the timings are.")
+@click.option("--budget", "budget", default=None, metavar="DURATION",
+              help="Time to spend on calibration runs, e.g. 60s, 5m (default 3m when no "
+                   "--fractions are given): sizes grow geometrically while it allows.")
+@click.option("--fractions", default=None,
+              help="Instead of a budget: data fractions to run at, comma-separated, each in "
+                   "(0, 1] (1% also works).")
+@click.option("--repeats", default=None, type=click.IntRange(1, 100),
+              help="Runs per size [default: 2 with --fractions, 1 with a budget, which spends "
+                   "what is left on repeats].")
+@click.option("--axis", type=click.Choice(["fraction", "iterations"]), default="fraction",
+              show_default=True,
+              help="What grows: the data fraction, or iterations (epochs, boosting rounds, ALS "
+                   "iterations) at full data; the command then takes {iterations}.")
+@click.option("--target-iterations", type=click.IntRange(2), default=None,
+              help="With --axis iterations: the iterations of the real job.")
+@click.option("--iterations", "iteration_list", default=None,
+              help="With --axis iterations, instead of a budget: iteration counts to run, "
+                   "e.g. 1,2,4,8.")
+@click.option("--fixed-fraction", type=click.FloatRange(0, 1), default=0.001, show_default=True,
+              help="Size of the run that measures the fixed cost (start-up, loading); 0 = none.")
+@click.option("--size-by", default=None, metavar="COLUMNS",
+              help="Columns whose distinct counts drive the cost (e.g. user,item), counted "
+                   "in each --data sample; the fit follows them instead of rows.")
 @click.option("--target-fraction", default=1.0, show_default=True, type=float,
               help="The fraction to predict (1.0 = all the data).")
 @click.option("--epochs", default=1.0, show_default=True, type=click.FloatRange(min=0,
@@ -118,53 +171,109 @@ def _table(result: Any) -> None:
 @click.option("--data", type=click.Path(), default=None,
               help="Dataset file or folder; a sample per fraction replaces {sample_path}.")
 @click.option("--uses-env", is_flag=True,
-              help="The command reads MLSCOPE_FRACTION itself (no placeholder in it).")
+              help="The command reads MLSCOPE_FRACTION (or MLSCOPE_ITERATIONS) itself.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the data samples and ranges.")
-@click.option("--warmup/--no-warmup", default=True, show_default=True,
-              help="One unmeasured run first (fills disk and import caches).")
+@click.option("--warmup/--no-warmup", default=None,
+              help="One unmeasured run first (fills disk and import caches) [default: on with "
+                   "--fractions; off with a budget, where the fixed-cost run is repeated "
+                   "instead and its fastest run counts].")
 @click.option("--serial-check/--no-serial-check", default=None,
-              help="Also run the largest fraction on 1 thread to measure CPU scaling "
-                   "(default: on with --instance).")
+              help="Also run on 1 thread to measure CPU scaling (default: on with --instance).")
 @click.option("--speed-factor", "speed_factors", multiple=True, metavar="FAMILY=X",
               help="Override an instance family's speed relative to this machine, e.g. c6i=0.9.")
+@click.option("--basis", type=click.Choice(["auto", "cpu", "wall"]), default="auto",
+              show_default=True,
+              help="Fit CPU seconds (then x the measured wall/CPU ratio) or wall seconds; auto "
+                   "picks CPU for CPU-bound jobs, whose wall time on a shared machine follows "
+                   "the neighbours' load.")
 @click.option("--extra-runs", default=8, show_default=True, type=click.IntRange(0, 1000),
-              help="At most this many extra repeats at fractions whose runs disagree by "
-                   "over 25 % (a busy machine slows some runs down).")
+              help="With --fractions: at most this many extra repeats at fractions whose runs "
+                   "disagree by over 25 % (a busy machine slows some runs down).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Stop a run after this many seconds (counts as a failure).")
 @click.option("--resume", is_flag=True, help="Continue the saved runs of this same calibration.")
+@click.option("--on", "where", type=click.Choice(["local", "sagemaker"]), default="local",
+              show_default=True,
+              help="Where the runs execute: here, or as SageMaker training jobs on --instance.")
+@click.option("--sagemaker-image", default=None, help="With --on sagemaker: the training image.")
+@click.option("--sagemaker-role", default=None, help="With --on sagemaker: the execution role ARN.")
+@click.option("--sagemaker-output", default=None, metavar="S3_URI",
+              help="With --on sagemaker: where the jobs write their output.")
 @json_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def calibrate(fractions: str, repeats: int, target_fraction: float, epochs: float,
+def calibrate(budget: str | None, fractions: str | None, repeats: int | None, axis: str,
+              target_iterations: int | None, iteration_list: str | None, fixed_fraction: float,
+              size_by: str | None, target_fraction: float, epochs: float,
               instances: tuple[str, ...], region: str | None, data: str | None, uses_env: bool,
-              seed: int, warmup: bool, serial_check: bool | None, speed_factors: tuple[str, ...],
-              extra_runs: int, timeout_s: float | None, resume: bool, as_json: bool,
-              command: tuple[str, ...]) -> None:
-    """Run COMMAND on data fractions, fit how time and memory grow, predict the full job.
+              seed: int, warmup: bool | None, serial_check: bool | None,
+              speed_factors: tuple[str, ...], basis: str, extra_runs: int,
+              timeout_s: float | None, resume: bool, where: str,
+              sagemaker_image: str | None, sagemaker_role: str | None,
+              sagemaker_output: str | None, as_json: bool, command: tuple[str, ...]) -> None:
+    """Run COMMAND on growing sizes, fit how time and memory grow, predict the full job.
 
     Put the command after `--`. `{fraction}` in it (and the variable MLSCOPE_FRACTION) carries
-    the fraction; with --data, `{sample_path}` is replaced by a seeded sample of the data.
+    the fraction; with --data, `{sample_path}` is replaced by a seeded sample of the data;
+    with --axis iterations, `{iterations}` carries the iteration count.
 
     \b
-    Example:
-      mlscope calibrate --instance c6i.4xlarge -- python train.py --fraction {fraction}
+    Examples:
+      mlscope calibrate --budget 60s --json -- python train.py --fraction {fraction}
+      mlscope calibrate --axis iterations --target-iterations 30 --budget 2m \\
+          -- python train_als.py --iterations {iterations}
     """
     from mlscope.catalog import get_catalog
+    from mlscope.errors import ConflictError, require
+    from mlscope.estimate.empirical.budget import DEFAULT_BUDGET_S, parse_budget
     from mlscope.estimate.empirical.plan import check_fraction, parse_fractions
     from mlscope.estimate.empirical.session import CalibrationPlan, CommandFailedError, run_plan
     from mlscope.estimate.empirical.targets import parse_speed_factors
 
-    chosen = parse_fractions(fractions)
+    require("psutil", "calibrate")  # measures every run: fail before starting any
+    if fractions is not None and budget is not None:
+        raise ConflictError("--fractions and --budget both choose the runs",
+                            "give one of them")
+    chosen = parse_fractions(fractions) if fractions is not None else None
+    if axis == "iterations":
+        if fractions is not None:
+            raise ConflictError("--fractions is for --axis fraction",
+                                "with --axis iterations give --iterations 1,2,4 or --budget")
+        if target_iterations is None:
+            from mlscope.errors import InputError
+
+            raise InputError("--axis iterations needs the iterations of the real job",
+                             "add --target-iterations N, e.g. 30")
+        if iteration_list is not None:
+            chosen = _iteration_sizes(iteration_list, target_iterations)
+    elif iteration_list is not None or target_iterations is not None:
+        raise ConflictError("--iterations and --target-iterations need --axis iterations",
+                            "add --axis iterations")
+    budget_s = None
+    if chosen is None:
+        budget_s = parse_budget(budget) if budget is not None else DEFAULT_BUDGET_S
     check_fraction(target_fraction, "target fraction")
     overrides = parse_speed_factors(speed_factors)
     for name in instances:  # fail on a typo before spending minutes on runs
         get_catalog().instance(name, region)
+    runner = None
+    if where == "sagemaker":
+        from mlscope.estimate.empirical.sagemaker import sagemaker_runner
+
+        runner = sagemaker_runner(instances, region, sagemaker_image, sagemaker_role,
+                                  sagemaker_output)
+    from mlscope.estimate.empirical.drivers import parse_columns
+
     plan = CalibrationPlan(
-        command=list(command), fractions=chosen, repeats=repeats, uses_env=uses_env, data=data,
-        seed=seed, warmup=warmup,
-        serial_check=bool(instances) if serial_check is None else serial_check,
-        timeout_s=timeout_s, extra_runs=extra_runs)
+        command=list(command), fractions=chosen,
+        repeats=repeats or (2 if chosen is not None else 1), uses_env=uses_env, data=data,
+        seed=seed, warmup=(chosen is not None) if warmup is None else warmup,
+        serial_check=(bool(instances) and where == "local") if serial_check is None
+        else serial_check,
+        timeout_s=timeout_s, extra_runs=extra_runs, budget_s=budget_s, axis=axis,
+        target_iterations=target_iterations, fixed=fixed_fraction or None,
+        size_by=parse_columns(size_by) if size_by is not None else None)
     bar, update = _progress_printer(as_json)
+    extra: dict[str, Any] = {} if runner is None else {"runner": runner}
     try:
         if bar is not None:
             bar.start()
@@ -172,7 +281,7 @@ def calibrate(fractions: str, repeats: int, target_fraction: float, epochs: floa
             result = run_plan(plan, resume=resume, progress=update,
                               target_fraction=target_fraction, epochs=epochs,
                               instances=instances, region=region, speed_overrides=overrides,
-                              seed=seed)
+                              seed=seed, basis=basis, **extra)
         finally:
             if bar is not None:
                 bar.stop()
@@ -188,3 +297,20 @@ def calibrate(fractions: str, repeats: int, target_fraction: float, epochs: floa
     else:
         _table(result)
 
+
+def _iteration_sizes(text: str, target: int) -> list[float]:
+    from mlscope.errors import InputError
+
+    values = []
+    for item in text.split(","):
+        try:
+            n = int(item.strip())
+        except ValueError:
+            n = 0
+        if not 1 <= n <= target:
+            raise InputError(f"iteration count '{item.strip()}' is not in 1..{target}",
+                             "give whole counts up to --target-iterations, e.g. 1,2,4,8")
+        values.append(n / target)
+    if len(set(values)) < 2:
+        raise InputError("need at least two different iteration counts", "e.g. --iterations 1,2,4")
+    return sorted(set(values))

@@ -6,13 +6,13 @@
 """
 
 from mlscope.estimate.empirical.api import calibrate, sample_data
-from mlscope.estimate.empirical.fit import FitResult, Range, fit_and_predict
+from mlscope.estimate.empirical.fit import FitResult, Quantiles, fit_and_predict
 from mlscope.estimate.empirical.plan import DEFAULT_FRACTIONS, parse_fractions
 from mlscope.estimate.empirical.result import CalibrationResult, Run, analyze
 from mlscope.estimate.empirical.session import CalibrationPlan, CommandFailedError, run_plan
 
 __all__ = [
     "DEFAULT_FRACTIONS", "CalibrationPlan", "CalibrationResult", "CommandFailedError",
-    "FitResult", "Range", "Run", "analyze", "calibrate", "fit_and_predict", "parse_fractions",
+    "FitResult", "Quantiles", "Run", "analyze", "calibrate", "fit_and_predict", "parse_fractions",
     "run_plan", "sample_data",
 ]

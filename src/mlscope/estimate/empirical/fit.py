@@ -1,18 +1,21 @@
-"""How a measured cost (seconds, MB) grows with the data fraction, and how sure we are.
+"""How a measured cost (seconds, MB) grows with the size x, and how sure we are.
 
-Candidate models, all with non-negative parameters, fitted on relative (log-scale) error so a
-1 s run and a 60 s run weigh the same:
+The model is a fixed part plus a growing part, all parameters non-negative:
 
-    constant      y = a
-    linear        y = a + b*x            (a = fixed start-up cost)
-    power         y = a + b*x**c         (0.3 <= c <= 2.5; sub- or super-linear algorithms)
+    power   y = F + b * x**k          (0.3 <= k <= 3.5: sub- to super-linear algorithms)
+    nlogn   y = F + b * x * ln(x*N)/ln(N)   (sorting, tree building; N = the rows at x = 1)
 
-Models are scored by leave-one-fraction-out error (all repeats of a fraction left out together,
-so leaving out the largest fraction is a real extrapolation test) and averaged with weights
-that fall off with that error. The range comes from residual bootstraps of each model (in
-proportion to its weight), plus run-to-run noise, plus the leave-one-out error scaled by how
-far the target lies beyond the measured fractions, plus a stated prior per decade of
-extrapolation; far extrapolation, poor fits and runs that are mostly start-up widen it more.
+x is the data fraction (or iterations / target iterations, or a declared size driver).
+F is pinned by a run at a vanishing size (the fixed-cost run, e.g. x = 0.001): start-up,
+imports, loading or generating the whole dataset. Without such a run, F comes from the fit.
+
+Why not "pick the best model": small runs rarely pin the exponent. Instead every exponent on a
+grid (and every N of the n log n family) is fitted for F and b by weighted least squares on
+relative error, and weighted by its likelihood (Gaussian on log error, noise measured from
+repeats and residuals, with a floor). The prediction draws an exponent from that posterior,
+so an exponent the runs cannot determine gives a wide range rather than a flat guess.
+Largest sizes weigh most (they are closest to the target); the fixed-cost run weighs as
+much as the largest, because it alone separates F from the growth.
 """
 
 from __future__ import annotations
@@ -26,126 +29,209 @@ import numpy as np
 
 from mlscope.errors import InputError
 
-POWER_GRID = np.round(np.arange(0.30, 2.501, 0.02), 2)
-# Leave-one-out errors below this (2 %) are timing noise; they do not make one model certain.
-LOO_ERROR_FLOOR = 0.02
-POWER_LOO_PENALTY = 2.0
-BOOTSTRAP_DRAWS = 400
-EXTRAPOLATION_SD_PER_DECADE = 0.15  # a prior: see _extrapolation_sd
-MIN_LOG_SD = 0.01  # no timing repeats better than about 1 %, however smooth the runs look
-FAR_EXTRAPOLATION = 20.0  # target / largest measured fraction beyond which we warn and widen
+POWER_GRID = np.round(np.arange(0.30, 3.5001, 0.01), 2)
+NLOGN_GRID = 10.0 ** np.arange(2.0, 9.01, 0.25)  # N, rows of the full job
+# No timing on a shared machine repeats better than this (log-SD), however smooth it looks.
+NOISE_FLOOR = 0.02
+DRAWS = 4000
+# A prior: growth laws change beyond what small runs show (caches, algorithms that switch
+# regime, distinct users or items that saturate). Log-SD added per tenfold extrapolation.
+EXTRAPOLATION_SD_PER_DECADE = 0.10
+FAR_EXTRAPOLATION = 20.0  # target / largest measured size beyond which we warn and widen
 POOR_FIT_LOG_ERROR = 0.20  # leave-one-out RMS of log(pred/actual) above which the fit is poor
-# Below this share of data-dependent cost at the largest fraction, growth is a small signal.
-SMALL_SIGNAL_SHARE = 0.5
-NOISY_SPREAD = 2.0  # slowest / fastest run at one fraction above which timings are unreliable
-MODEL_FORMULAS = {"constant": "a", "linear": "a + b*x", "power": "a + b*x**c"}
-MODEL_ORDER = ("constant", "linear", "power")
+SMALL_SIGNAL_SHARE = 0.5  # below this share of growth at the largest size, warn
+NOISY_SPREAD = 2.0  # slowest / fastest run at one size above which timings are unreliable
+MIN_TOP_WEIGHT = 0.25  # weight of the smallest growing size relative to the largest
+MODEL_FORMULAS = {"power": "F + b*x**k", "nlogn": "F + b*x*ln(x*N)/ln(N)"}
 
 
 @dataclass(frozen=True)
 class Curve:
-    model: str
-    a: float
+    model: str  # "power" or "nlogn"
+    a: float  # F, the fixed part
     b: float = 0.0
-    c: float = 1.0
+    c: float = 1.0  # k for power, N for nlogn
+
+    def growth(self, x: np.ndarray | float) -> np.ndarray:
+        return _basis(self.model, self.c, np.asarray(x, dtype=float))
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
-        xs = np.asarray(x, dtype=float)
-        if self.model == "constant":
-            return np.full_like(xs, self.a)
-        return self.a + self.b * np.power(xs, self.c)
+        return self.a + self.b * self.growth(x)
 
     def parameters(self) -> dict[str, float]:
-        names = {"constant": ("a",), "linear": ("a", "b"), "power": ("a", "b", "c")}[self.model]
-        return {n: float(getattr(self, n)) for n in names}
+        third = "k" if self.model == "power" else "N"
+        return {"F": float(self.a), "b": float(self.b), third: float(self.c)}
+
+    def local_exponent(self, x: float) -> float:
+        """d ln(growth) / d ln x at x: k for a power law, 1 + 1/ln(xN) for n log n."""
+        if self.model == "power":
+            return self.c
+        return 1.0 + 1.0 / max(math.log(x * self.c), 1e-9)
 
 
 @dataclass
-class Range:
+class Quantiles:
     p10: float
     p50: float
     p90: float
 
-    def scaled(self, factor: float) -> Range:
-        return Range(self.p10 * factor, self.p50 * factor, self.p90 * factor)
+    def scaled(self, factor: float) -> Quantiles:
+        return Quantiles(self.p10 * factor, self.p50 * factor, self.p90 * factor)
 
     def to_dict(self) -> dict[str, float]:
         return {"p10": self.p10, "p50": self.p50, "p90": self.p90}
 
+    @classmethod
+    def of(cls, values: np.ndarray) -> Quantiles:
+        p10, p50, p90 = (float(v) for v in np.quantile(values, [0.1, 0.5, 0.9]))
+        return cls(p10, p50, p90)
+
 
 @dataclass
 class FitResult:
-    quantity: str  # "seconds" or "peak_rss_mb"
-    curve: Curve
-    loo_error: float  # RMS of log(predicted / mean measured) over left-out fractions
-    in_sample_error: float  # RMS of log residuals of the chosen model on all runs
-    noise: float  # log-scale SD of repeats around their fraction mean
+    quantity: str  # "seconds", "peak_rss_mb" or "peak_gpu_mb"
+    curve: Curve  # the most likely curve
+    loo_error: float  # RMS of log(predicted / measured) over left-out sizes
+    in_sample_error: float  # weighted RMS of log residuals of the most likely curve
+    noise: float  # log-SD used for the likelihood (repeats, residuals, floor)
     loo_by_fraction: dict[float, float]
     candidates: list[dict[str, Any]]
-    prediction: Range
+    prediction: Quantiles
+    exponent: Quantiles  # posterior of the local exponent at the target
     samples: np.ndarray = field(repr=False)  # predictive draws at the target (for costs)
     extrapolation_ratio: float = 1.0
+    fixed_measured: bool = False
     warnings: list[str] = field(default_factory=list)
+    basis: str = "wall"  # what was fitted: wall seconds, or CPU seconds converted to wall
+    wall_per_cpu: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "quantity": self.quantity, "model": self.curve.model,
-            "formula": MODEL_FORMULAS[self.curve.model] + "  (x = data fraction)",
+            "quantity": self.quantity, "model": self.curve.model, "basis": self.basis,
+            "wall_per_cpu": self.wall_per_cpu,
+            "formula": MODEL_FORMULAS[self.curve.model] + "  (x = size / target size)",
             "parameters": self.curve.parameters(),
+            "fixed_part": {"value": self.curve.a,
+                           "measured": self.fixed_measured},
+            "exponent_at_target": self.exponent.to_dict(),
             "error": {"loo_rms_log": self.loo_error, "in_sample_rms_log": self.in_sample_error,
-                      "repeat_noise_log_sd": self.noise,
+                      "noise_log_sd": self.noise,
                       "loo_by_fraction": {str(k): v for k, v in self.loo_by_fraction.items()}},
             "candidates": self.candidates, "prediction": self.prediction.to_dict(),
         }
 
 
-# -- least squares on relative error ----------------------------------------------------------
-def _fit_ab(basis: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best a, b >= 0 for y ~ a + b*basis, weights 1/y, for each row of `basis` (G x n) at once.
+# -- the grid of growth laws and their weighted least-squares fits ----------------------------
+def _basis(model: str, param: float, x: np.ndarray) -> np.ndarray:
+    if model == "power":
+        return np.power(x, param)
+    return x * np.maximum(np.log(x * param), 0.0) / math.log(param)
 
-    Returns arrays (a, b, weighted SSE) of length G. Where the unconstrained solution has a
-    negative parameter, the better of the two one-parameter fits (a = 0 or b = 0) is used.
+
+def _grid(x: np.ndarray) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarray]:
+    """Every (family, parameter), its growth basis at x (G x n) and its log prior weight.
+
+    Every grid point has the same prior: the n log n points cover local exponents of about
+    1.05-1.3, as densely as the power grid does, so neither family is favoured there.
     """
-    w = 1.0 / y
-    col = basis * w  # G x n
-    s11 = float(w @ w)
-    s12, s22 = col @ w, np.einsum("gn,gn->g", col, col)
-    t1, t2 = float(w.sum()), col.sum(axis=1)
+    items = [("power", float(k)) for k in POWER_GRID]
+    # n log n only where x*N > e at every measured size (elsewhere the law is meaningless).
+    items += [("nlogn", float(n)) for n in NLOGN_GRID if n * float(x.min()) > math.e]
+    basis = np.vstack([_basis(m, p, x) for m, p in items])
+    return items, basis, np.full(len(items), -math.log(len(items)))
+
+
+def _fit_fb(basis: np.ndarray, y: np.ndarray, w: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best F, b >= 0 for y ~ F + b*basis on weighted relative error, for each row (G x n).
+
+    Returns F, b, the weighted sum of squared log residuals, and the variance factor of the
+    prediction (for the F/b uncertainty, see `_prediction_sd`) as the inverse normal matrix
+    entries (G x 3: s_FF, s_Fb, s_bb).
+    """
+    sw = np.sqrt(w)
+    u = sw / y  # column of F
+    q = basis * u  # column of b, G x n
+    r = sw  # target: (F + b g)/y = 1
+    s11 = float(u @ u)
+    s12, s22 = q @ u, np.einsum("gn,gn->g", q, q)
+    t1, t2 = float(u @ r), q @ r
     det = s11 * s22 - s12 * s12
-    safe = np.where(np.abs(det) > 1e-12 * s11 * np.maximum(s22, 1e-300), det, np.nan)
-    a_free, b_free = (t1 * s22 - t2 * s12) / safe, (t2 * s11 - t1 * s12) / safe
+    ok = det > 1e-12 * s11 * np.maximum(s22, 1e-300)
+    safe = np.where(ok, det, 1.0)
+    f_free, b_free = (t1 * s22 - t2 * s12) / safe, (t2 * s11 - t1 * s12) / safe
+    f_only = np.full(basis.shape[0], t1 / s11)
+    b_only = np.where(s22 > 0, t2 / np.maximum(s22, 1e-300), 0.0)
+    free_valid = ok & (f_free >= 0) & (b_free >= 0)
+    f = np.where(free_valid, f_free, 0.0)
+    b = np.where(free_valid, b_free, 0.0)
+    # Where the free solution has a negative part, take the better of F = 0 or b = 0.
+    fitted = f[:, None] + b[:, None] * basis
+    sse = _sse(fitted, y, w)
+    sse_f = _sse(np.broadcast_to(f_only[:, None], basis.shape), y, w)
+    sse_b = _sse(b_only[:, None] * basis, y, w)
+    use_f = ~free_valid & (sse_f <= sse_b)
+    use_b = ~free_valid & ~use_f
+    f = np.where(use_f, f_only, np.where(use_b, 0.0, f))
+    b = np.where(use_b, b_only, np.where(use_f, 0.0, b))
+    sse = np.where(use_f, sse_f, np.where(use_b, sse_b, sse))
+    inv = np.stack([s22 / safe, -s12 / safe, np.full_like(s22, s11) / safe], axis=1)
+    inv[~ok] = 0.0
+    return f, b, sse, inv
 
-    def sse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.sum((a[:, None] * w + b[:, None] * col - 1.0) ** 2, axis=1)
 
-    g = basis.shape[0]
-    a_only = np.full(g, t1 / s11)
-    b_only = np.where(s22 > 0, np.maximum(t2 / np.maximum(s22, 1e-300), 0.0), 0.0)
-    options = [
-        (np.where(np.isfinite(a_free), a_free, 0.0), np.where(np.isfinite(b_free), b_free, 0.0)),
-        (a_only, np.zeros(g)), (np.zeros(g), b_only),
-    ]
-    errors = [sse(a, b) for a, b in options]
-    valid_free = np.isfinite(a_free) & (a_free >= 0) & (b_free >= 0)
-    errors[0] = np.where(valid_free, errors[0], np.inf)
-    pick = np.argmin(np.vstack(errors), axis=0)
-    a = np.choose(pick, [o[0] for o in options])
-    b = np.choose(pick, [o[1] for o in options])
-    return a, b, np.choose(pick, errors)
+def _sse(fitted: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    resid = np.log(np.maximum(fitted, 1e-12) / y)
+    return np.sum(w * resid ** 2, axis=-1)
 
 
-def fit_curve(model: str, x: np.ndarray, y: np.ndarray) -> Curve:
-    if model == "constant":
-        return Curve("constant", float(np.exp(np.mean(np.log(y)))))
-    grid = np.array([1.0]) if model == "linear" else POWER_GRID
-    a, b, sse = _fit_ab(np.power(x[None, :], grid[:, None]), y)
-    i = int(np.argmin(sse))
-    if model == "power":  # refine the exponent around the best grid point
-        fine = np.clip(grid[i] + np.arange(-0.02, 0.0201, 0.001), POWER_GRID[0], POWER_GRID[-1])
-        a, b, sse = _fit_ab(np.power(x[None, :], fine[:, None]), y)
-        i = int(np.argmin(sse))
-        grid = fine
-    return Curve(model, float(a[i]), float(b[i]), float(grid[i]))
+def size_weights(levels: np.ndarray, fixed_level: float | None) -> np.ndarray:
+    """Largest sizes weigh most; the fixed-cost run weighs as much as the largest."""
+    top = float(levels.max())
+    w = np.clip(np.sqrt(levels / top), MIN_TOP_WEIGHT, 1.0)
+    if fixed_level is not None:
+        w[np.isclose(levels, fixed_level)] = 1.0
+    return w * levels.size / w.sum()
+
+
+@dataclass
+class _Posterior:
+    items: list[tuple[str, float]]
+    f: np.ndarray
+    b: np.ndarray
+    sse: np.ndarray
+    inv: np.ndarray
+    logp: np.ndarray  # normalised log posterior
+    sigma: float
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.logp))
+
+    def curve(self, i: int) -> Curve:
+        model, param = self.items[i]
+        return Curve(model, float(self.f[i]), float(self.b[i]), param)
+
+
+def _posterior(levels: np.ndarray, lows: np.ndarray, w: np.ndarray,
+               repeat_sd: float) -> _Posterior:
+    items, basis, prior = _grid(levels)
+    f, b, sse, inv = _fit_fb(basis, lows, w)
+    n = levels.size
+    # Noise: repeats at one size, what the best curve leaves unexplained (3 parameters), floor.
+    resid_var = float(sse.min()) / max(n - 3, 1)
+    sigma = max(NOISE_FLOOR, repeat_sd, math.sqrt(resid_var))
+    logp = prior - sse / (2 * sigma ** 2)
+    logp -= np.logaddexp.reduce(logp)
+    return _Posterior(items, f, b, sse, inv, logp, sigma)
+
+
+def fit_curve(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray,
+              fixed_level: float | None = None) -> Curve:
+    """The most likely curve through the fastest run at each size."""
+    levels, lows, _ = envelope(np.asarray(x, float), np.asarray(y, float))
+    post = _posterior(levels, lows, size_weights(levels, fixed_level), 0.0)
+    return post.curve(post.best)
 
 
 def _log_rms(values: Sequence[float] | np.ndarray) -> float:
@@ -153,22 +239,29 @@ def _log_rms(values: Sequence[float] | np.ndarray) -> float:
     return float(np.sqrt(np.mean(arr ** 2))) if arr.size else 0.0
 
 
-def leave_one_fraction_out(model: str, x: np.ndarray, y: np.ndarray) -> dict[float, float]:
-    """log(predicted / mean measured) at each fraction when its runs are left out of the fit."""
+def leave_one_out(levels: np.ndarray, lows: np.ndarray, fixed_level: float | None,
+                  ) -> dict[float, float]:
+    """log(predicted / measured) at each growing size when it is left out of the fit.
+
+    Leaving out the largest is a real extrapolation test. The fixed-cost run is never left
+    out (without it the rest cannot separate F from the growth), and a fit needs three sizes.
+    """
     errors: dict[float, float] = {}
-    for level in np.unique(x):
-        held = x == level
-        if np.unique(x[~held]).size < 2:
+    for i, level in enumerate(levels):
+        if fixed_level is not None and math.isclose(level, fixed_level):
             continue
-        curve = fit_curve(model, x[~held], y[~held])
-        predicted = float(curve(level))
-        actual = float(np.exp(np.mean(np.log(y[held]))))
-        errors[float(level)] = math.log(max(predicted, 1e-12) / actual)
+        keep = np.arange(levels.size) != i
+        if keep.sum() < 3:
+            continue
+        post = _posterior(levels[keep], lows[keep], size_weights(levels[keep], fixed_level),
+                          0.0)
+        predicted = float(post.curve(post.best)(level))
+        errors[float(level)] = math.log(max(predicted, 1e-12) / float(lows[i]))
     return errors
 
 
 def repeat_noise(x: np.ndarray, y: np.ndarray) -> float:
-    """Log-scale SD of runs around their fraction's mean (pooled; 0 with single runs)."""
+    """Log-SD of runs around their size's mean (pooled; 0 with single runs)."""
     dev, dof = 0.0, 0
     for level in np.unique(x):
         logs = np.log(y[x == level])
@@ -177,163 +270,127 @@ def repeat_noise(x: np.ndarray, y: np.ndarray) -> float:
     return math.sqrt(dev / dof) if dof else 0.0
 
 
-def score_models(x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
-    """Each usable candidate with its leave-one-out errors and its weight in the average.
-
-    Weights fall off with a model's leave-one-out error relative to the best one (a Gaussian
-    on the error ratio), so models that extrapolate about equally well share the prediction
-    and their disagreement widens the range instead of being hidden by a hard choice.
-    """
-    distinct = np.unique(x).size
-    usable = [m for m, need in zip(MODEL_ORDER, (1, 3, 4), strict=True) if distinct >= need]
-    scored: list[dict[str, Any]] = []
-    for model in usable:
-        loo = leave_one_fraction_out(model, x, y)
-        scored.append({"model": model, "loo_rms_log": _log_rms(list(loo.values())),
-                       "loo_by_fraction": loo,
-                       "parameters": fit_curve(model, x, y).parameters()})
-    # Leaving one out of few fractions leaves the 3-parameter power law fitted exactly to the
-    # rest, which flatters it: its error counts for more until there are enough fractions.
-    penalties = [POWER_LOO_PENALTY if c["model"] == "power" and distinct < 6 else 1.0
-                 for c in scored]
-    errors = [c["loo_rms_log"] * pen for c, pen in zip(scored, penalties, strict=True)]
-    scale = max(min(errors), LOO_ERROR_FLOOR)
-    weights = np.array([math.exp(-0.5 * (e / scale) ** 2) for e in errors])
-    for cand, weight in zip(scored, weights / weights.sum(), strict=True):
-        cand["weight"] = float(weight)
-    return scored
-
-
 def envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct fractions, the fastest run at each, and each run's log excess over it."""
+    """Distinct sizes, the fastest run at each, and each run's log excess over it."""
     levels, where = np.unique(x, return_inverse=True)
     lows = np.array([y[where == i].min() for i in range(levels.size)])
     return levels, lows, np.log(y / lows[where])
 
 
 def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target: float,
-                    quantity: str, scale_data_part: float = 1.0, seed: int = 0) -> FitResult:
+                    quantity: str, scale_data_part: float = 1.0, seed: int = 0,
+                    fixed_level: float | None = None) -> FitResult:
     """Fit the runs and predict `target` (x) with a P10/P50/P90 range.
 
     Other work on the machine only ever adds time, so the curve goes through the fastest run
-    at each fraction (as `timeit` advises) and how much slower the other runs were is kept, as
+    at each size (as `timeit` advises) and how much slower the other runs were is kept, as
     measured, for the scatter of a new run: P50 is a typical run under the same conditions.
-    `scale_data_part` multiplies the data-dependent part (b*x**c) only, e.g. for more epochs
-    than were measured: the start-up cost `a` is paid once.
+    `scale_data_part` multiplies the growing part only (e.g. more epochs than were measured).
+    `fixed_level` is the size of the fixed-cost run, when one was made.
     """
     x = np.asarray(x_values, dtype=float)
     y = np.maximum(np.asarray(y_values, dtype=float), 1e-6)
     if x.size == 0 or np.unique(x).size < 2:
-        raise InputError("a fit needs runs at two or more fractions",
+        raise InputError("a fit needs runs at two or more sizes",
                          "give at least two fractions, e.g. --fractions 0.02,0.05,0.1")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0)):
+        raise InputError("measured sizes and values must be positive finite numbers",
+                         "check the runs (a NaN or a zero size cannot be fitted)")
     levels, lows, excess = envelope(x, y)
-    scored = score_models(levels, lows)
-    chosen = max(scored, key=lambda c: c["weight"])
-    curve = fit_curve(chosen["model"], levels, lows)
-    residuals = np.log(lows / np.maximum(curve(levels), 1e-12))
-    loo_error = chosen["loo_rms_log"]
+    if fixed_level is not None and not np.any(np.isclose(levels, fixed_level)):
+        fixed_level = None
+    w = size_weights(levels, fixed_level)
+    noise = repeat_noise(x, y)
+    # Repeats scatter upwards on a busy machine: only a share of it is the curve's noise.
+    post = _posterior(levels, lows, w, min(noise, 0.5) / 2)
+    best = post.curve(post.best)
+    loo = leave_one_out(levels, lows, fixed_level)
+    loo_error = _log_rms(list(loo.values()))
     ratio = target / float(levels.max())
-    extra_sd = _extrapolation_sd(levels, ratio, chosen["loo_by_fraction"], loo_error)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(post.items), DRAWS, p=np.exp(post.logp))
+    g_t = np.array([_basis(m, p, np.array([target]))[0] for m, p in post.items])[pick]
+    f, b = post.f[pick], post.b[pick]
+    mean = f + b * g_t * scale_data_part
+    # F and b given the law: their linearised sampling error, relative to the prediction.
+    inv = post.inv[pick]
+    g_s = g_t * scale_data_part
+    var = (inv[:, 0] + 2 * g_s * inv[:, 1] + g_s ** 2 * inv[:, 2]) * post.sigma ** 2
+    fit_sd = np.sqrt(np.maximum(var, 0.0)) / np.maximum(mean, 1e-12)
+    extra_sd = _extrapolation_sd(levels, ratio, loo, post.sigma)
     widen = 1.0
     warnings: list[str] = []
     if ratio > FAR_EXTRAPOLATION:
-        warnings.append(f"{quantity}: the target is {ratio:.0f}x the largest measured fraction "
+        warnings.append(f"{quantity}: the target is {ratio:.0f}x the largest measured size "
                         f"(over {FAR_EXTRAPOLATION:.0f}x); the range is widened by 1.5x, measure "
-                        "a larger fraction to narrow it")
+                        "a larger size (a larger --budget) to narrow it")
         widen *= 1.5
     spread = float(np.exp(excess.max()))
     if spread > NOISY_SPREAD:
-        warnings.append(f"{quantity}: repeats at one fraction differ by up to {spread:.1f}x: the "
+        warnings.append(f"{quantity}: repeats at one size differ by up to {spread:.1f}x: the "
                         "machine is busy (or a multi-threaded job shares its cores), so the range "
                         "is very wide; calibrate on a quiet machine, with fewer threads (e.g. "
                         "OMP_NUM_THREADS=1) or with more repeats")
-    share = _data_share(curve, float(levels[-1]))
+    share = _data_share(best, float(levels[-1]))
     if share < SMALL_SIGNAL_SHARE and ratio > 1:
-        warnings.append(f"{quantity}: at the largest fraction only {share:.0%} of it grows "
-                        "with the data (the rest is fixed: start-up time or baseline memory), so "
-                        "growth is measured on a small signal; the range is widened by 1.5x; "
-                        "measure larger fractions")
-        widen *= 1.5
+        warnings.append(f"{quantity}: at the largest size only {share:.0%} of it grows "
+                        "with the size (the rest is fixed: start-up time or baseline memory), so "
+                        "growth is measured on a small signal; measure larger sizes")
     if loo_error > POOR_FIT_LOG_ERROR:
         warnings.append(f"{quantity}: poor fit (leave-one-out error {math.expm1(loo_error):.0%}); "
-                        "the range is widened by 1.5x; add repeats or larger fractions")
+                        "the range is widened by 1.5x; add repeats or larger sizes")
         widen *= 1.5
-    rng = np.random.default_rng(seed)
-    draws = []
-    for cand in scored:
-        count = round(BOOTSTRAP_DRAWS * cand["weight"])
-        if count == 0:
+    # A new run scatters like the measured repeats did (busy-machine slow-downs), plus noise.
+    scatter = rng.choice(excess, DRAWS) + rng.normal(0.0, 1.0, DRAWS) * np.sqrt(
+        fit_sd ** 2 + extra_sd ** 2 + post.sigma ** 2)
+    # Work in logs and clip: an exponent the runs cannot pin may put draws beyond any scale.
+    logs = np.log(np.maximum(mean, 1e-9)) + scatter
+    centre = float(np.median(logs))
+    samples = np.exp(np.clip(centre + widen * (logs - centre), -50.0, 50.0))
+    exps = np.array([Curve(m, 0.0, 1.0, p).local_exponent(target) for m, p in post.items])
+    residuals = np.log(np.maximum(best(levels), 1e-12) / lows)
+    return FitResult(
+        quantity, best, loo_error, float(np.sqrt(np.sum(w * residuals ** 2) / w.sum())),
+        post.sigma, loo, _candidates(post), Quantiles.of(samples),
+        Quantiles.of(exps[pick]), samples, ratio, fixed_level is not None, warnings)
+
+
+def _candidates(post: _Posterior) -> list[dict[str, Any]]:
+    """Per family: its posterior weight and most likely parameters."""
+    out = []
+    for family in MODEL_FORMULAS:
+        idx = [i for i, (m, _) in enumerate(post.items) if m == family]
+        if not idx:
             continue
-        boot, fit_sd = _bootstrap(cand["model"], x, y, target, rng, scale_data_part)
-        sd = math.hypot(max(fit_sd, MIN_LOG_SD), extra_sd)
-        scatter = rng.choice(excess, count) + rng.normal(0.0, sd, count)
-        draws.append(rng.choice(boot, count) * np.exp(scatter))
-    samples = np.concatenate(draws)
-    median = float(np.median(samples))
-    # Widening stretches the draws away from the median on a log scale.
-    samples = median * np.exp(widen * np.log(samples / median))
-    p10, p90 = (float(v) for v in np.quantile(samples, [0.1, 0.9]))
-    return FitResult(quantity, curve, loo_error, _log_rms(residuals), repeat_noise(x, y),
-                     chosen["loo_by_fraction"], [_public(c) for c in scored],
-                     Range(p10, median, p90), samples, ratio, warnings)
+        best = max(idx, key=lambda i: post.logp[i])
+        out.append({"model": family, "formula": MODEL_FORMULAS[family],
+                    "weight": float(np.exp(np.logaddexp.reduce(post.logp[idx]))),
+                    "parameters": post.curve(best).parameters()})
+    return out
 
 
 def _data_share(curve: Curve, x: float) -> float:
-    """Share of the fitted cost at x that grows with the data (not the fixed start-up)."""
+    """Share of the fitted cost at x that grows with the size (not the fixed part)."""
     total = float(curve(x))
-    if curve.model == "constant" or total <= 0:
-        return 0.0
-    return (total - curve.a) / total
+    return 0.0 if total <= 0 else (total - curve.a) / total
 
 
 def _extrapolation_sd(levels: np.ndarray, ratio: float, loo: dict[float, float],
-                      loo_error: float) -> float:
-    """Log-SD of the curve's own error at the target, beyond the measured fractions.
+                      sigma: float) -> float:
+    """Log-SD of the curve's own error at the target, beyond the measured sizes.
 
-    Leaving out the largest fraction tests an extrapolation from the next one down; the target
-    lies further out, so that error grows with the ratio of the two (log) distances. Growth
-    laws also change beyond what small runs show (caches, saturating counts of distinct users
-    or items, deeper trees), which no fit can see: a stated prior adds
-    EXTRAPOLATION_SD_PER_DECADE for each tenfold step past the largest fraction.
+    A stated prior adds EXTRAPOLATION_SD_PER_DECADE per tenfold step past the largest size.
+    When leaving out the largest size misses by more than the noise explains, the law is
+    bending in a way the grid does not capture; that excess grows with how much further out
+    the target is than the largest size was from the next one down.
     """
     if ratio <= 1:
         return 0.0
-    top, below = float(levels[-1]), float(levels[-2])
+    prior = EXTRAPOLATION_SD_PER_DECADE * math.log10(ratio)
+    top = float(levels[-1])
+    if top not in loo or levels.size < 2:
+        return prior
+    below = float(levels[-2])
     reach = math.log(ratio) / math.log(top / below)
-    measured = abs(loo.get(top, loo_error)) * reach
-    return math.hypot(measured, EXTRAPOLATION_SD_PER_DECADE * math.log10(ratio))
-
-
-def _public(cand: dict[str, Any]) -> dict[str, Any]:
-    return {"model": cand["model"], "formula": MODEL_FORMULAS[cand["model"]],
-            "loo_rms_log": cand["loo_rms_log"], "weight": cand["weight"],
-            "parameters": cand["parameters"]}
-
-
-def _predict(curve: Curve, target: float, scale_data_part: float) -> float:
-    base = float(curve(target))
-    if curve.model == "constant":
-        return base
-    return curve.a + (base - curve.a) * scale_data_part
-
-
-def _bootstrap(model: str, x: np.ndarray, y: np.ndarray, target: float,
-               rng: np.random.Generator, scale_data_part: float) -> tuple[np.ndarray, float]:
-    """Predictions at the target from refits on resampled runs; and the fit's log-SD.
-
-    Runs are resampled within each fraction (so a lucky fastest run may be missing), and the
-    fastest of each is jittered by the curve's own residual scatter, inflated for the
-    parameters it used, before refitting.
-    """
-    levels, lows, _ = envelope(x, y)
-    curve = fit_curve(model, levels, lows)
-    residuals = np.log(lows / np.maximum(curve(levels), 1e-12))
-    n, k = levels.size, len(curve.parameters())
-    fit_sd = float(np.sqrt(np.sum(residuals ** 2) / max(n - k, 1)))
-    groups = [y[x == level] for level in levels]
-    draws = np.empty(BOOTSTRAP_DRAWS)
-    for i in range(BOOTSTRAP_DRAWS):
-        low_star = np.array([rng.choice(g, g.size).min() for g in groups])
-        low_star = low_star * np.exp(rng.normal(0.0, fit_sd, n))
-        draws[i] = _predict(fit_curve(model, levels, low_star), target, scale_data_part)
-    return np.maximum(draws, 1e-9), fit_sd
+    misfit = max(0.0, abs(loo[top]) - 2 * sigma) * reach
+    return math.hypot(prior, misfit)

@@ -4,6 +4,12 @@ CPU time comes from the kernel (`wait4` reports the child and every descendant i
 peak RSS is the largest sum of RSS over the live tree, polled with psutil, and never below the
 kernel's own per-process maximum. The command runs in its own session so that Ctrl-C reaches
 mlscope, which then stops the whole tree, rather than killing the child half-way.
+
+Stopping is bounded whatever the load: the process group and every descendant seen get TERM,
+then KILL after a short grace, and reaping waits at most `REAP_WAIT_S` (a process stuck in
+the kernel cannot hold mlscope). SIGINT is blocked while the child is being started, so an
+early Ctrl-C cannot leave a child nobody knows about, and ignored during the clean-up, so a
+second Ctrl-C cannot cut it short.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from mlscope.errors import InputError
+from mlscope.errors import InputError, require
 
 STDERR_TAIL_CHARS = 2000
 TIMEOUT_EXIT_CODE = 124
+TERM_GRACE_S = 1.0
+REAP_WAIT_S = 5.0
 
 
 @dataclass
@@ -32,15 +40,24 @@ class ProcessMeasurement:
     stderr_tail: str
     gpu_s: float | None = None  # GPU busy seconds (utilization x time), when a GPU is visible
     peak_gpu_mb: float | None = None
+    gpu_name: str | None = None
 
 
 class _GpuSampler:
-    """GPU memory and busy time through NVML when the `pynvml` module and a GPU are present."""
+    """GPU memory and busy time through NVML when the `pynvml` module and a GPU are present.
+
+    Memory is the device's used memory above what was in use before the command started
+    (NVML's per-process figures are missing in containers), per device; busy time is
+    utilization x time, averaged over the devices. Tested against a fake NVML module only:
+    not validated on a real GPU.
+    """
 
     def __init__(self) -> None:
         self.handles: list[object] = []
         self.busy_s = 0.0
         self.peak_mb = 0.0
+        self.name: str | None = None
+        self.baseline: list[float] = []
         try:
             import pynvml
 
@@ -48,6 +65,11 @@ class _GpuSampler:
             count = pynvml.nvmlDeviceGetCount()
             self.handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
             self._nvml = pynvml
+            if self.handles:
+                name = pynvml.nvmlDeviceGetName(self.handles[0])
+                self.name = name.decode() if isinstance(name, bytes) else str(name)
+                self.baseline = [pynvml.nvmlDeviceGetMemoryInfo(h).used / 2**20
+                                 for h in self.handles]
         except Exception:  # no module, no driver or no GPU: GPU is simply not measured
             self.handles = []
 
@@ -57,14 +79,16 @@ class _GpuSampler:
 
     def sample(self, dt: float) -> None:
         nv = self._nvml
-        for h in self.handles:
-            used = nv.nvmlDeviceGetMemoryInfo(h).used / 2**20
+        busy = 0.0
+        for h, base in zip(self.handles, self.baseline, strict=True):
+            used = nv.nvmlDeviceGetMemoryInfo(h).used / 2**20 - base
             self.peak_mb = max(self.peak_mb, used)
-            self.busy_s += dt * nv.nvmlDeviceGetUtilizationRates(h).gpu / 100.0
+            busy += nv.nvmlDeviceGetUtilizationRates(h).gpu / 100.0
+        self.busy_s += dt * busy / len(self.handles)
 
 
 def _tree_rss(pid: int) -> int:
-    import psutil
+    psutil = require("psutil", "calibrate")
 
     try:
         root = psutil.Process(pid)
@@ -78,27 +102,77 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def _stop_group(pid: int) -> None:
-    """Stop everything the command started: TERM, a grace period, then KILL."""
-    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 0.0)):
+def _descendants(pid: int) -> list[int]:
+    """Every live descendant (some may have left the process group with setsid)."""
+    try:
+        import psutil
+    except ImportError:
+        return []
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _alive(pid: int, others: list[int]) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # a dead but unreaped leader still counts as alive
+    try:
+        os.killpg(pid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        pass
+    for other in others:
         try:
-            os.killpg(pid, sig)
+            os.kill(other, 0)
+            return True
         except (ProcessLookupError, PermissionError):
-            return
+            continue
+    return False
+
+
+def _stop_group(pid: int) -> None:
+    """Stop everything the command started: TERM, a short grace, then KILL; bounded."""
+    others = _descendants(pid)
+    for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, REAP_WAIT_S)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        for other in others:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(other, sig)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)  # a dead but unreaped leader still counts as alive
-            try:
-                os.killpg(pid, 0)
-            except (ProcessLookupError, PermissionError):
+            if not _alive(pid, others):
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
 
 
 def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+    """Collect the leader's exit status, waiting at most REAP_WAIT_S."""
+    deadline = time.monotonic() + REAP_WAIT_S
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _shielded() -> Iterator[None]:
+    """Ignore SIGINT while cleaning up (main thread only: elsewhere signals are not ours)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _tail(path: str) -> str:
@@ -120,16 +194,19 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
     os.close(fd)
     try:
         with open(err_path, "wb") as err_fh:
+            # A Ctrl-C while the child is being started is held until `_watch` can stop it.
+            pending: list[int] = []
             try:
-                proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else None,
-                                        stdout=subprocess.DEVNULL, stderr=err_fh,
-                                        stdin=subprocess.DEVNULL, cwd=cwd,
-                                        start_new_session=True)
+                with _deferred_sigint(pending):
+                    proc = subprocess.Popen(
+                        list(argv), env=dict(env) if env is not None else None,
+                        stdout=subprocess.DEVNULL, stderr=err_fh, stdin=subprocess.DEVNULL,
+                        cwd=cwd, start_new_session=True)
             except OSError as exc:
                 raise InputError(f"cannot start `{argv[0]}`: {exc.strerror}",
                                  "check the command after `--` (path, permissions)") from None
             try:
-                result = _watch(proc.pid, gpu, timeout_s, err_path)
+                result = _watch(proc.pid, gpu, timeout_s, err_path, bool(pending))
             except BaseException:
                 proc.returncode = -signal.SIGINT  # stopped and reaped by _watch
                 raise
@@ -141,11 +218,13 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
 
 
 def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
-           err_path: str) -> ProcessMeasurement:
+           err_path: str, interrupted: bool = False) -> ProcessMeasurement:
     start = time.perf_counter()
     peak = 0
     last = start
     try:
+        if interrupted:
+            raise KeyboardInterrupt
         while True:
             done, status, usage = os.wait4(pid, os.WNOHANG)
             now = time.perf_counter()
@@ -156,19 +235,22 @@ def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
                 gpu.sample(now - last)
             last = now
             if timeout_s is not None and now - start > timeout_s:
-                _stop_group(pid)
-                _reap(pid)
+                with _shielded():
+                    _stop_group(pid)
+                    _reap(pid)
                 return ProcessMeasurement(now - start, 0.0, peak / 2**20, TIMEOUT_EXIT_CODE,
                                           f"stopped after the {timeout_s:g} s timeout\n"
                                           + _tail(err_path))
             # Poll fast at first (short runs), then every 50 ms to keep the overhead small.
             time.sleep(0.01 if now - start < 1.0 else 0.05)
     except BaseException:
-        _stop_group(pid)
-        _reap(pid)
+        with _shielded():
+            _stop_group(pid)
+            _reap(pid)
         raise
     wall = time.perf_counter() - start
-    _stop_group(pid)  # leftovers the command started in the background belong to this run
+    with _shielded():
+        _stop_group(pid)  # leftovers the command started in the background belong to this run
     # ru_maxrss is in KiB on Linux: the largest single process, a floor for the tree's peak.
     peak = max(peak, int(usage.ru_maxrss) * 1024)
     code = os.waitstatus_to_exitcode(status)
@@ -176,4 +258,25 @@ def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
         wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=peak / 2**20,
         exit_code=code, stderr_tail=_tail(err_path) if code != 0 else "",
         gpu_s=gpu.busy_s if gpu.active else None,
-        peak_gpu_mb=gpu.peak_mb if gpu.active else None)
+        peak_gpu_mb=gpu.peak_mb if gpu.active else None,
+        gpu_name=gpu.name if gpu.active else None)
+
+
+
+@contextlib.contextmanager
+def _deferred_sigint(pending: list[int]) -> Iterator[None]:
+    """Hold a SIGINT (record it in `pending`) while the child is started.
+
+    Blocking the signal instead would be inherited by the child (the signal mask survives
+    exec); a handler does not (exec resets caught signals to their default).
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -12,6 +12,7 @@ DEFAULT_FRACTIONS = (0.01, 0.02, 0.05, 0.1)
 FRACTION = "{fraction}"
 SAMPLE_PATH = "{sample_path}"
 THREADS = "{threads}"
+ITERATIONS = "{iterations}"
 # Thread-count variables of the common math runtimes (OpenMP, BLAS, numexpr, Accelerate).
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "MLSCOPE_THREADS")
@@ -45,7 +46,8 @@ def check_fraction(value: float, what: str) -> float:
     return value
 
 
-def check_command(argv: Sequence[str], uses_env: bool, has_data: bool) -> None:
+def check_command(argv: Sequence[str], uses_env: bool, has_data: bool,
+                  axis: str = "fraction") -> None:
     """The command must see the fraction, or every run would time the same job."""
     if not argv:
         raise InputError("no training command given",
@@ -55,6 +57,14 @@ def check_command(argv: Sequence[str], uses_env: bool, has_data: bool) -> None:
     if SAMPLE_PATH in text and not has_data:
         raise InputError("the command uses {sample_path} but no dataset was given",
                          "add --data PATH so mlscope can write a sample for each fraction")
+    if axis == "iterations":
+        if ITERATIONS in text or uses_env:
+            return
+        raise InputError(
+            "with --axis iterations the command must take {iterations}",
+            "put {iterations} where your script takes the iteration, epoch or round count "
+            "(python train.py --iterations {iterations}), or pass --uses-env if the script "
+            "reads MLSCOPE_ITERATIONS")
     if FRACTION in text or SAMPLE_PATH in text or uses_env:
         return
     raise InputError(
@@ -70,20 +80,28 @@ class PlannedRun:
     repeat: int
     threads: int | None  # None: the machine's default; 1: the serial run for the parallel check
     warmup: bool = False
+    fixed: bool = False  # the run at a vanishing size that measures the fixed cost
 
     @property
     def key(self) -> str:
         kind = "warmup" if self.warmup else f"t{self.threads or 'all'}"
-        return f"{self.fraction!r}/{self.repeat}/{kind}"
+        return f"{self.fraction!r}/{self.repeat}/{kind}{'/fixed' if self.fixed else ''}"
 
 
 def plan_runs(fractions: Sequence[float], repeats: int, warmup: bool,
-              serial_check: bool) -> list[PlannedRun]:
-    """Repeats are interleaved (all fractions, then again) so drift hits every fraction alike."""
+              serial_check: bool, fixed: float | None = None) -> list[PlannedRun]:
+    """Repeats are interleaved (all fractions, then again) so drift hits every fraction alike.
+
+    With `fixed`, the warm-up runs there and the fixed cost is measured there once per repeat.
+    """
     if repeats < 1:
         raise InputError(f"repeats must be at least 1, got {repeats}", "use --repeats 2")
-    runs = [PlannedRun(min(fractions), 0, None, warmup=True)] if warmup else []
-    runs += [PlannedRun(f, r, None) for r in range(repeats) for f in fractions]
+    first = fixed if fixed is not None else min(fractions)
+    runs = [PlannedRun(first, 0, None, warmup=True)] if warmup else []
+    for r in range(repeats):
+        if fixed is not None:
+            runs.append(PlannedRun(fixed, r, None, fixed=True))
+        runs += [PlannedRun(f, r, None) for f in fractions]
     if serial_check:
         runs += [PlannedRun(max(fractions), r, 1) for r in range(min(repeats, 2))]
     return runs
@@ -97,11 +115,13 @@ def available_cpus() -> int:
 
 
 def fill_command(argv: Sequence[str], fraction: float, sample_path: str | None,
-                 threads: int) -> list[str]:
+                 threads: int, iterations: int | None = None) -> list[str]:
     """Replace the placeholders (only these: other braces, e.g. in `python -c`, stay)."""
     out = []
     for arg in argv:
         arg = arg.replace(FRACTION, repr(fraction)).replace(THREADS, str(threads))
+        if iterations is not None:
+            arg = arg.replace(ITERATIONS, str(iterations))
         if sample_path is not None:
             arg = arg.replace(SAMPLE_PATH, sample_path)
         out.append(arg)
@@ -109,9 +129,11 @@ def fill_command(argv: Sequence[str], fraction: float, sample_path: str | None,
 
 
 def run_env(base: dict[str, str], fraction: float, threads: int | None,
-            sample_path: str | None) -> dict[str, str]:
+            sample_path: str | None, iterations: int | None = None) -> dict[str, str]:
     env = dict(base)
     env["MLSCOPE_FRACTION"] = repr(fraction)
+    if iterations is not None:
+        env["MLSCOPE_ITERATIONS"] = str(iterations)
     if sample_path is not None:
         env["MLSCOPE_SAMPLE_PATH"] = sample_path
     if threads is not None:
@@ -153,9 +175,9 @@ def next_extra_runs(done: Sequence[PlannedRun], seconds: Sequence[float],
     if budget <= 0:
         return []
     measured = [(p.fraction, s) for p, s in zip(done, seconds, strict=True)
-                if not p.warmup and p.threads is None]
+                if not p.warmup and not p.fixed and p.threads is None]
     repeats: dict[float, int] = {}
     for p in done:
-        if not p.warmup and p.threads is None:
+        if not p.warmup and not p.fixed and p.threads is None:
             repeats[p.fraction] = max(repeats.get(p.fraction, 0), p.repeat + 1)
     return [PlannedRun(f, repeats[f], None) for f in unsettled_fractions(measured)][:budget]

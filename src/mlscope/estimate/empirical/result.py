@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mlscope.errors import InputError
 from mlscope.estimate.empirical.fit import FitResult, fit_and_predict
 from mlscope.estimate.empirical.plan import available_cpus
 from mlscope.estimate.empirical.targets import (
@@ -33,6 +34,15 @@ class Run:
     warmup: bool = False  # warm-up runs fill caches and are left out of the fit
     gpu_s: float | None = None
     peak_gpu_mb: float | None = None
+    fixed: bool = False  # the vanishing-size run that measures the fixed cost
+    size: float | None = None  # x of a declared size driver (--size-by), else the fraction
+    iterations: int | None = None  # on the iterations axis
+    over_budget: bool = False  # stopped at the end of the time budget: not fitted
+    gpu_name: str | None = None
+
+    @property
+    def x(self) -> float:
+        return self.size if self.size is not None else self.fraction
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +66,9 @@ class CalibrationResult:
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     state_file: str | None = None
+    gpu_memory: FitResult | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    target_iterations: int | None = None
 
     @property
     def predicted_seconds(self) -> dict[str, float]:
@@ -76,8 +89,14 @@ class CalibrationResult:
             "predicted_hours": seconds.scaled(1 / 3600).to_dict(),
             "predicted_peak_rss_mb": self.memory.prediction.p50,
             "predicted_peak_rss_mb_range": self.memory.prediction.to_dict(),
+            "predicted_peak_gpu_mb_range": (self.gpu_memory.prediction.to_dict()
+                                            if self.gpu_memory else None),
             "extrapolation_ratio": self.seconds.extrapolation_ratio,
-            "fit": {**self.seconds.to_dict(), "memory": self.memory.to_dict()},
+            "axis": self.plan.get("axis", "fraction"),
+            "target_iterations": self.target_iterations,
+            "plan": self.plan,
+            "fit": {**self.seconds.to_dict(), "memory": self.memory.to_dict(),
+                    "gpu_memory": self.gpu_memory.to_dict() if self.gpu_memory else None},
             "parallelism": self.parallel.to_dict(),
             "runs": [r.to_dict() for r in self.runs],
             "instances": [i.to_dict() for i in self.instances],
@@ -95,8 +114,10 @@ def _median(values: Sequence[float]) -> float | None:
 def measure_parallelism(runs: Sequence[Run]) -> Parallelism:
     """Amdahl's parallel fraction from a serial run, else from CPU time over wall time."""
     cpus = available_cpus()
-    fit_runs = [r for r in runs if not r.warmup]
-    top = max(r.fraction for r in fit_runs)
+    fit_runs = [r for r in runs if not (r.warmup or r.fixed or r.over_budget)]
+    serial_sizes = {r.fraction for r in fit_runs if r.threads == 1}
+    # The largest size with a serial run (the budget may put it below the largest size).
+    top = max(serial_sizes) if serial_sizes else max(r.fraction for r in fit_runs)
     parallel = [r.wall_s for r in fit_runs if r.fraction == top and r.threads is None]
     serial = [r.wall_s for r in fit_runs if r.fraction == top and r.threads == 1]
     t_par, t_ser = _median(parallel), _median(serial)
@@ -105,7 +126,7 @@ def measure_parallelism(runs: Sequence[Run]) -> Parallelism:
                            "one CPU here: parallel speed-up cannot be measured; assumed serial")
     if t_par and t_ser:
         return Parallelism(amdahl_fraction(t_ser, t_par, cpus), cpus, "serial-run",
-                           f"fraction {top:g}: {t_ser:.2f} s on 1 thread, {t_par:.2f} s on "
+                           f"size {top:g}: {t_ser:.2f} s on 1 thread, {t_par:.2f} s on "
                            f"{cpus} CPUs")
     usage = _median([r.cpu_s / r.wall_s for r in fit_runs
                      if r.fraction == top and r.threads is None and r.wall_s > 0])
@@ -114,36 +135,119 @@ def measure_parallelism(runs: Sequence[Run]) -> Parallelism:
     speedup = min(max(usage, 1.0), float(cpus))
     fraction = amdahl_fraction(speedup, 1.0, cpus)
     return Parallelism(fraction, cpus, "cpu-time",
-                       f"CPU time / wall time = {usage:.2f} at fraction {top:g} (an upper bound "
+                       f"CPU time / wall time = {usage:.2f} at size {top:g} (an upper bound "
                        "when threads spin; run with the serial check to measure it)")
+
+
+def _gpu_here(runs: Sequence[Run]) -> str | None:
+    """The catalog name of the GPU the runs used, from NVML's device name."""
+    names = [r.gpu_name for r in runs if r.gpu_name]
+    if not names:
+        return None
+    from mlscope.estimate.empirical.targets import catalog_accelerator
+
+    return catalog_accelerator(names[0])
+
+
+# A run is CPU-bound when its CPU time is at least this share of its wall time (on some run:
+# on a loaded machine even a CPU-bound job gets only part of a core most of the time).
+CPU_BOUND_SHARE = 0.5
+MIN_CONTENTION_SD = 0.03
+
+
+def choose_basis(runs: Sequence[Run]) -> str:
+    """'cpu' when every growing run shows it is CPU-bound (some run near full speed), else 'wall'.
+
+    Fitting CPU time keeps other processes' load out of the growth law: on a shared machine
+    a run's wall time depends on what its neighbours did at that moment, and noise in the
+    growth exponent is multiplied by the extrapolation. The load comes back in once, as the
+    measured wall/CPU ratio (`cpu_to_wall`).
+    """
+    grown = [r for r in runs if not r.fixed and r.wall_s > 0]
+    if not grown:
+        return "wall"
+    best = max(r.cpu_s / r.wall_s for r in grown)
+    return "cpu" if best >= CPU_BOUND_SHARE else "wall"
+
+
+def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
+    """Predicted CPU seconds x the wall/CPU ratio of the runs (load, threads, waiting).
+
+    The ratio is the log-mean over runs weighted by their wall time (a long run averages the
+    load as the full job will), with its weighted spread as the range it adds.
+    """
+    import dataclasses
+    import math
+
+    from mlscope.estimate.empirical.fit import Quantiles
+
+    rows = [(math.log(r.wall_s / max(r.cpu_s, 1e-6)), r.wall_s) for r in runs if r.wall_s > 0]
+    logs = np.array([v for v, _ in rows])
+    weights = np.array([w for _, w in rows])
+    weights = weights / weights.sum()
+    mean = float(weights @ logs)
+    sd = max(float(np.sqrt(weights @ (logs - mean) ** 2)), MIN_CONTENTION_SD)
+    rng = np.random.default_rng(seed + 17)
+    samples = cpu.samples * np.exp(rng.normal(mean, sd, cpu.samples.size))
+    return dataclasses.replace(
+        cpu, samples=samples, prediction=Quantiles.of(samples), basis="cpu",
+        wall_per_cpu={"log_mean": mean, "log_sd": sd, "ratio": math.exp(mean)})
 
 
 def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.0,
             epochs: float = 1.0, instances: Sequence[str] = (), region: str | None = None,
-            speed_overrides: dict[str, float] | None = None, seed: int = 0) -> CalibrationResult:
-    """Fit the measured runs and predict the target fraction here and on each instance."""
-    fit_runs = [r for r in runs if not r.warmup and r.threads is None and r.exit_code == 0]
-    x = [r.fraction for r in fit_runs]
-    seconds = fit_and_predict(x, [r.wall_s for r in fit_runs], target_fraction, "seconds",
-                              scale_data_part=epochs, seed=seed)
+            speed_overrides: dict[str, float] | None = None, seed: int = 0,
+            fixed_level: float | None = None, target_iterations: int | None = None,
+            basis: str = "auto") -> CalibrationResult:
+    """Fit the measured runs and predict the target size here and on each instance."""
+    fit_runs = [r for r in runs if not r.warmup and r.threads is None and r.exit_code == 0
+                and not r.over_budget]
+    if len({r.x for r in fit_runs}) < 2:
+        raise InputError("the runs measured fewer than two sizes, so nothing can be fitted",
+                         "give a larger --budget (or more --fractions)")
+    x = [r.x for r in fit_runs]
+    fixed_x = next((r.x for r in fit_runs if r.fixed), None) if fixed_level is not None else None
+    chosen_basis = choose_basis(fit_runs) if basis == "auto" else basis
+    if chosen_basis == "cpu":
+        cpu = fit_and_predict(x, [max(r.cpu_s, 1e-3) for r in fit_runs], target_fraction,
+                              "seconds", scale_data_part=epochs, seed=seed, fixed_level=fixed_x)
+        seconds = cpu_to_wall(cpu, fit_runs, seed)
+    else:
+        seconds = fit_and_predict(x, [r.wall_s for r in fit_runs], target_fraction, "seconds",
+                                  scale_data_part=epochs, seed=seed, fixed_level=fixed_x)
     # Memory is held per epoch, not accumulated: epochs do not scale it.
     memory = fit_and_predict(x, [r.peak_rss_mb for r in fit_runs], target_fraction,
-                             "peak_rss_mb", seed=seed + 1)
+                             "peak_rss_mb", seed=seed + 1, fixed_level=fixed_x)
+    gpu_fit = [r for r in fit_runs if r.peak_gpu_mb is not None and r.peak_gpu_mb > 0]
+    gpu_memory = None
+    if len({r.x for r in gpu_fit}) >= 2:
+        gpu_memory = fit_and_predict([r.x for r in gpu_fit], [r.peak_gpu_mb or 0.0
+                                                              for r in gpu_fit],
+                                     target_fraction, "peak_gpu_mb", seed=seed + 2,
+                                     fixed_level=fixed_x)
     parallel = measure_parallelism(runs)
     gpu_runs = [r for r in fit_runs if r.gpu_s is not None]
     gpu_share = float(np.median([min(1.0, (r.gpu_s or 0) / r.wall_s) for r in gpu_runs])
                       ) if gpu_runs else 0.0
+    gpu_here = _gpu_here(fit_runs)
     estimates = [estimate_instance(name, region, seconds.samples, memory.prediction.p90,
-                                   parallel, speed_overrides or {}, gpu_share)
+                                   parallel, speed_overrides or {}, gpu_share, gpu_here,
+                                   gpu_memory.prediction.p90 if gpu_memory else None)
                  for name in instances]
     assumptions = [
-        "time and memory follow the fitted curve up to the target fraction",
+        "time and memory follow the fitted curve up to the target size",
         f"runs on this machine were timed while it did other work; the range includes the "
-        f"run-to-run scatter seen ({seconds.noise:.0%} log-SD between repeats)",
+        f"run-to-run scatter seen ({seconds.noise:.0%} log-SD noise)",
     ]
+    if not seconds.fixed_measured:
+        assumptions.append("the fixed cost (start-up, loading) was fitted, not measured by a "
+                           "vanishing-size run")
     if epochs != 1:
         assumptions.append(f"the measured runs are one epoch; {epochs:g} epochs multiply the "
                            "data-dependent part, the start-up cost is paid once")
+    if gpu_runs:
+        assumptions.append("GPU measurement through NVML; the GPU path is tested with a fake "
+                           "NVML module only, not validated on a real GPU")
     if estimates:
         assumptions.append("instance speed: one vCPU = the family's speed factor x one CPU here "
                            "(see speed_basis); parallel speed-up follows Amdahl's law with the "
@@ -154,4 +258,4 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
         command=list(command), target_fraction=target_fraction, epochs=epochs, runs=list(runs),
         seconds=seconds, memory=memory, parallel=parallel, instances=estimates,
         machine=machine_description(), warnings=seconds.warnings + memory.warnings,
-        assumptions=assumptions)
+        assumptions=assumptions, gpu_memory=gpu_memory, target_iterations=target_iterations)

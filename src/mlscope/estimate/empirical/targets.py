@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlscope.errors import InputError
+from mlscope.errors import InputError, require
 
 # vCPU speed relative to one CPU of the machine that measured (assumed a recent server core,
 # e.g. AMD EPYC Zen 4/5 at ~3.5+ GHz). Processor per family from AWS's instance type pages.
@@ -66,8 +66,25 @@ def parse_speed_factors(items: tuple[str, ...] | list[str]) -> dict[str, float]:
     return out
 
 
+def catalog_accelerator(nvml_name: str) -> str | None:
+    """'NVIDIA H100 80GB HBM3' -> 'H100-SXM5-80GB': the catalog's name for an NVML device name.
+
+    Vendor words are dropped and the rest tried as a catalog name or alias, longest first.
+    """
+    from mlscope.catalog import get_catalog
+
+    words = [w for w in nvml_name.replace("_", " ").split()
+             if w.lower() not in ("nvidia", "tesla", "geforce")]
+    cat = get_catalog()
+    for end in range(len(words), 0, -1):
+        found = cat.find_accelerator("-".join(words[:end]))
+        if found is not None:
+            return found.name
+    return None
+
+
 def machine_description() -> dict[str, Any]:
-    import psutil
+    psutil = require("psutil", "calibrate")
 
     from mlscope.estimate.empirical.plan import available_cpus
 
@@ -135,7 +152,8 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 def estimate_instance(instance_type: str, region: str | None, seconds_here: np.ndarray,
                       peak_rss_mb_p90: float, parallel: Parallelism,
                       speed_overrides: dict[str, float], gpu_share: float = 0.0,
-                      gpu_here: str | None = None) -> InstanceEstimate:
+                      gpu_here: str | None = None,
+                      peak_gpu_mb_p90: float | None = None) -> InstanceEstimate:
     """Hours and dollars on one instance, from the predictive draws of seconds here."""
     from mlscope.catalog import get_catalog
 
@@ -155,6 +173,8 @@ def estimate_instance(instance_type: str, region: str | None, seconds_here: np.n
         notes.append(f"GPU part scaled by peak FP32 and bandwidth, {gpu_here} -> "
                      f"{inst.accelerator_count:g}x {inst.accelerator} (assumes the job uses all "
                      "of them)")
+    elif gpu_share > 0 and inst.accelerator:
+        notes.append("the GPU here is not in mlscope's catalog: the GPU part is not scaled")
     elif gpu_share > 0:
         notes.append("the job used a GPU here but this instance has none: the GPU part is "
                      "counted at CPU speed, which is optimistic")
@@ -169,6 +189,17 @@ def estimate_instance(instance_type: str, region: str | None, seconds_here: np.n
     if not fits:
         notes.append(f"predicted peak memory (P90 {peak_rss_mb_p90:,.0f} MB) exceeds "
                      f"{USABLE_MEMORY_SHARE:.0%} of {inst.memory_gib:g} GiB")
+    if peak_gpu_mb_p90 is not None and peak_gpu_mb_p90 > 0:
+        acc = cat.find_accelerator(inst.accelerator) if inst.accelerator else None
+        if acc is None:
+            fits = False
+            notes.append(f"the job needs GPU memory (P90 {peak_gpu_mb_p90:,.0f} MB) and this "
+                         "instance has no GPU mlscope knows")
+        elif peak_gpu_mb_p90 > acc.memory_gb * 1e9 / 2**20 * USABLE_MEMORY_SHARE:
+            # One device's memory: a job that does not shard its model needs it on each GPU.
+            fits = False
+            notes.append(f"predicted GPU memory (P90 {peak_gpu_mb_p90:,.0f} MB) exceeds "
+                         f"{USABLE_MEMORY_SHARE:.0%} of one {acc.name} ({acc.memory_gb:g} GB)")
     return InstanceEstimate(
         instance_type=inst.instance_type, region=inst.region, vcpus=inst.vcpus,
         memory_gib=inst.memory_gib, accelerator=inst.accelerator, speed_factor=speed,

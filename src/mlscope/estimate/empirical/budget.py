@@ -1,0 +1,220 @@
+"""A time budget instead of a list of fractions: grow the size geometrically while it pays.
+
+The plan, decided one run at a time from what has been measured so far:
+
+1. a warm-up run at the vanishing size (unmeasured: fills disk and import caches);
+2. the fixed-cost run at the vanishing size (start-up, imports, loading the whole data);
+3. a first growing run at `start`;
+4. then geometric steps: after each run the rest of the ladder is re-planned so that the
+   largest run is as close to the target as the remaining budget affords, ending with a pair
+   of sizes (X / 2.5 and X) whose growth is well above the noise;
+5. what is left goes to repeats of the largest size that fits (then the fixed-cost run).
+
+Each run is capped at the budget that remains (`timeout_for`), so the whole calibration never
+spends more than the budget; a run stopped by that cap ends the ladder and is not fitted.
+The cost of a next run is predicted pessimistically: the growth measured between the two
+largest runs, with its exponent raised by `PLAN_EXPONENT_MARGIN`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from mlscope.errors import InputError
+
+DEFAULT_BUDGET_S = 180.0
+FIXED_FRACTION = 0.001
+START_FRACTION = 0.01
+STEP_RATIOS = (1.5, 10.0)  # smallest and largest growth between two successive sizes
+FINAL_RATIO = 2.5  # the top size over the one below it
+SIGNIFICANT_GROWTH = 0.1  # growth below this share of the fixed cost is timing noise
+PLAN_EXPONENT_MARGIN = 0.1
+FIRST_STEP_EXPONENT = 2.2  # until two sizes show growth: pessimistic (overshoot wastes a run)
+# Plan to use this share of what remains: run times scatter, and the cap wastes a killed run.
+PLAN_SHARE = 0.9
+MAX_REPEATS_PER_SIZE = 3
+
+
+def parse_budget(text: str) -> float:
+    """'60s', '90', '5m', '2.5min', '1h' -> seconds (a bare number is seconds)."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(s|sec|m|min|h)?\s*",
+                     text.lower())
+    value = float(m.group(1)) if m else math.nan
+    if not m or not (math.isfinite(value) and value > 0):
+        raise InputError(f"budget '{text}' is not a positive duration",
+                         "give seconds or a unit, e.g. --budget 60s, --budget 5m")
+    return value * {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[m.group(2)]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the ladder needs to know of a finished run."""
+
+    size: float  # x: share of the target (fraction, or iterations / target iterations)
+    seconds: float
+    fixed: bool = False  # the vanishing-size run
+    warmup: bool = False
+    over_budget: bool = False  # stopped by the budget cap
+
+
+@dataclass
+class Step:
+    size: float
+    kind: str  # "warmup", "fixed", "grow", "repeat"
+    predicted_s: float | None = None
+
+
+@dataclass
+class Ladder:
+    """Decides the next run from the runs so far; `stop_reason` says why it ended."""
+
+    budget_s: float
+    target: float = 1.0
+    start: float = START_FRACTION
+    fixed: float | None = FIXED_FRACTION
+    warmup: bool = True
+    quantize: Callable[[float], float] = field(default=lambda x: x)
+    repeats: int = 1  # runs at each growing size
+    stop_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.budget_s > 0 and math.isfinite(self.budget_s)):
+            raise InputError(f"budget {self.budget_s} is not a positive duration",
+                             "give e.g. --budget 60s")
+        if self.fixed is not None and self.fixed >= self.start:
+            self.fixed = None
+
+    def timeout_for(self, spent_s: float) -> float:
+        return max(self.budget_s - spent_s, 0.0)
+
+    def next(self, runs: Sequence[Measured], spent_s: float) -> Step | None:
+        """The next run, or None (then `stop_reason` is set)."""
+        if any(r.over_budget for r in runs):
+            return self._stop("a run was stopped at the end of the budget")
+        first = self.fixed if self.fixed is not None else self.start
+        if self.warmup and not any(r.warmup for r in runs):
+            return Step(first, "warmup")
+        if self.fixed is not None and not any(r.fixed for r in runs):
+            return Step(self.fixed, "fixed")
+        grown = sorted((r for r in runs if not (r.fixed or r.warmup)), key=lambda r: r.size)
+        remaining = self.budget_s - spent_s
+        if not grown:
+            if remaining < 1.05 * self.fixed_cost(runs):
+                return self._stop("the budget was spent before any growing run")
+            return Step(self.quantize(self.start), "grow")
+        top = grown[-1]
+        at_top = sum(1 for r in grown if r.size == top.size)
+        if at_top < self.repeats and self.predict(runs, top.size) <= remaining * PLAN_SHARE:
+            return Step(top.size, "repeat", self.predict(runs, top.size))
+        if top.size >= self.target:
+            return self._repeat_or_stop(runs, remaining, "reached the target size")
+        plan = self._plan_growth(runs, grown, remaining)
+        if plan:
+            return plan
+        return self._repeat_or_stop(runs, remaining,
+                                    "the next larger size would not fit in the budget")
+
+    def _stop(self, reason: str) -> Step | None:
+        self.stop_reason = reason
+        return None
+
+    # -- cost model for planning -------------------------------------------------------------
+    def fixed_cost(self, runs: Sequence[Measured]) -> float:
+        fixed = [r.seconds for r in runs if r.fixed]
+        if fixed:
+            return min(fixed)
+        grown = [r.seconds for r in runs if not r.warmup]
+        return 0.0 if not grown else 0.5 * min(grown)
+
+    def predict(self, runs: Sequence[Measured], size: float) -> float:
+        """Pessimistic seconds at `size` from the fixed cost and the two largest sizes."""
+        fixed = self.fixed_cost(runs)
+        lows: dict[float, float] = {}
+        for r in runs:
+            if not (r.fixed or r.warmup or r.over_budget):
+                lows[r.size] = min(lows.get(r.size, math.inf), r.seconds)
+        sizes = sorted(lows)
+        top = sizes[-1]
+        grow_top = max(lows[top] - fixed, 0.05 * max(fixed, 1e-3))
+        exponent = FIRST_STEP_EXPONENT
+        if len(sizes) >= 2:
+            below = sizes[-2]
+            grow_below = lows[below] - fixed
+            if grow_below > SIGNIFICANT_GROWTH * fixed and grow_top > grow_below:
+                measured = math.log(grow_top / grow_below) / math.log(top / below)
+                exponent = min(max(measured, 0.8), 3.5)
+        exponent += PLAN_EXPONENT_MARGIN
+        return fixed + grow_top * (size / top) ** exponent
+
+    def _plan_growth(self, runs: Sequence[Measured], grown: list[Measured],
+                     remaining: float) -> Step | None:
+        """The next size on the way to the largest affordable top size X.
+
+        The plan ends with a pair, X / FINAL_RATIO and X: two sizes near the target whose
+        growth is well above the timing noise pin the exponent where it matters (geometric
+        sizes from 1 % would leave a superlinear job's middle sizes all start-up). Below the
+        pair the ladder climbs by up to STEP_RATIOS[1] per run; it is re-planned after each.
+        """
+        last = grown[-1].size
+        usable = remaining * PLAN_SHARE / self.repeats
+        lo = last * STEP_RATIOS[0]
+        if lo > self.target or self.predict(runs, min(lo, self.target)) > usable:
+            return None
+
+        def pair_cost(top: float) -> float:
+            below = top / FINAL_RATIO
+            extra = self.predict(runs, below) if below > last * STEP_RATIOS[0] else 0.0
+            return self.predict(runs, top) + extra
+
+        top = self._largest(lo, self.target, pair_cost, usable)
+        if top is None:  # no room for a pair: one last step, as large as fits
+            top = self._largest(lo, self.target, lambda x: self.predict(runs, x), usable)
+            if top is None:
+                return None
+        below = top / FINAL_RATIO
+        size = top if below <= last * STEP_RATIOS[0] else min(below, last * STEP_RATIOS[1])
+        # The command may run only some sizes (whole iterations): the largest that fits.
+        for shrink in (1.0, 0.9, 0.8, 0.7):
+            quantized = self.quantize(max(size * shrink, lo))
+            if quantized > last and self.predict(runs, quantized) <= usable:
+                return Step(quantized, "grow", self.predict(runs, quantized))
+        return None
+
+    @staticmethod
+    def _largest(lo: float, hi: float, cost: Callable[[float], float],
+                 usable: float) -> float | None:
+        """The largest size in [lo, hi] whose cost fits (cost grows with the size)."""
+        if cost(lo) > usable:
+            return None
+        if cost(hi) <= usable:
+            return hi
+        for _ in range(40):  # bisection on a log scale
+            mid = math.sqrt(lo * hi)
+            lo, hi = (mid, hi) if cost(mid) <= usable else (lo, mid)
+        return lo
+
+    def _repeat_or_stop(self, runs: Sequence[Measured], remaining: float,
+                        reason: str) -> Step | None:
+        """Spend what is left on repeats: the largest size that fits, fewest repeats first."""
+        counts: dict[float, int] = {}
+        for r in runs:
+            if not (r.warmup or r.over_budget):
+                counts[r.size] = counts.get(r.size, 0) + 1
+        fixed_sizes = {r.size for r in runs if r.fixed}
+        usable = remaining * PLAN_SHARE
+        for size in sorted(counts, reverse=True):
+            if counts[size] >= max(MAX_REPEATS_PER_SIZE, self.repeats + 1):
+                continue
+            cost = self.fixed_cost(runs) if size in fixed_sizes else self.predict(runs, size)
+            if cost <= usable:
+                kind = "fixed" if size in fixed_sizes else "repeat"
+                return Step(size, kind, cost)
+        return self._stop(reason)
+
+
+def describe(steps: Sequence[Step], reason: str | None) -> str:
+    sizes = ", ".join(f"{s.size:g}" for s in steps if s.kind == "grow")
+    return f"sizes {sizes}; stopped: {reason or 'not finished'}"

@@ -1,0 +1,108 @@
+"""The time-budget ladder, driven by simulated jobs whose cost law is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlscope.errors import InputError
+from mlscope.estimate.empirical.budget import Ladder, Measured, parse_budget
+from mlscope.estimate.empirical.fit import fit_and_predict
+
+
+def simulate(ladder: Ladder, fixed: float, b: float, k: float) -> list[Measured]:
+    """Run the ladder against t(x) = fixed + b*x**k, stopping runs at the budget cap."""
+    runs: list[Measured] = []
+    spent = 0.0
+    while (step := ladder.next(runs, spent)) is not None:
+        seconds = fixed + b * step.size ** k
+        cap = ladder.timeout_for(spent)
+        over = seconds > cap
+        seconds = min(seconds, cap)
+        spent += seconds
+        runs.append(Measured(step.size, seconds, step.kind == "fixed", step.kind == "warmup",
+                             over))
+    return runs
+
+
+@pytest.mark.parametrize("k", [0.8, 1.0, 1.3, 2.0, 2.8])
+def test_the_ladder_stays_in_budget_and_grows_geometrically(k: float) -> None:
+    full = 40.0
+    ladder = Ladder(budget_s=0.2 * full, warmup=False)
+    runs = simulate(ladder, 1.0, full - 1.0, k)
+    assert sum(r.seconds for r in runs) <= 0.2 * full + 1e-9
+    grown = sorted({r.size for r in runs if not r.fixed})
+    assert len(grown) >= (3 if k >= 1 else 2)  # sublinear: the first size costs the most
+    ratios = np.array(grown[1:]) / np.array(grown[:-1])
+    assert np.all(ratios >= 1.5 - 1e-9)
+    assert ladder.stop_reason
+    # The largest run is a good share of what the budget affords: at least a fifth of the
+    # budget goes to it (the rest pays the fixed cost and the smaller sizes).
+    top = max(r.size for r in runs)
+    assert 1.0 + (full - 1.0) * top ** k >= 0.2 * 0.2 * full
+    # Superlinear jobs reach larger fractions for the same share of their time.
+    if k >= 2:
+        assert top > 0.15
+
+
+def test_the_fit_of_a_ladder_predicts_the_full_job() -> None:
+    for k in (1.0, 1.5, 2.2):
+        ladder = Ladder(budget_s=8.0, warmup=False)
+        runs = simulate(ladder, 1.0, 39.0, k)
+        fit = [r for r in runs if not r.over_budget]
+        result = fit_and_predict([r.size for r in fit], [r.seconds for r in fit], 1.0,
+                                 "seconds", fixed_level=0.001)
+        p = result.prediction
+        assert p.p10 <= 40.0 <= p.p90
+        assert p.p50 == pytest.approx(40.0, rel=0.3)
+
+
+def test_cheap_jobs_reach_the_target_and_then_repeat() -> None:
+    ladder = Ladder(budget_s=10.0, warmup=True)
+    runs = simulate(ladder, 0.1, 0.5, 1.0)
+    assert runs[0].warmup and runs[1].fixed
+    assert max(r.size for r in runs) == 1.0
+    assert ladder.stop_reason == "reached the target size"
+    assert sum(1 for r in runs if r.size == 1.0) >= 2
+
+
+def test_a_fixed_cost_over_the_budget_stops_before_growing() -> None:
+    ladder = Ladder(budget_s=1.5, warmup=False)
+    runs = simulate(ladder, 1.0, 100.0, 1.0)
+    assert [r.fixed for r in runs] == [True]
+    assert ladder.stop_reason == "the budget was spent before any growing run"
+
+
+def test_a_run_past_the_budget_is_stopped_and_ends_the_ladder() -> None:
+    ladder = Ladder(budget_s=5.0, warmup=False)
+    runs = [Measured(0.001, 1.0, fixed=True), Measured(0.01, 1.1)]
+    # A job whose cost explodes: the ladder plans from t(0.01) but the next run takes 100 s.
+    step = ladder.next(runs, 2.1)
+    assert step is not None and step.kind == "grow"
+    assert ladder.timeout_for(2.1) == pytest.approx(2.9)
+    runs.append(Measured(step.size, 2.9, over_budget=True))
+    assert ladder.next(runs, 5.0) is None
+    assert ladder.stop_reason == "a run was stopped at the end of the budget"
+
+
+def test_iterations_are_whole_numbers() -> None:
+    n = 30
+    ladder = Ladder(budget_s=6.0, start=1 / n, fixed=None, warmup=False,
+                    quantize=lambda x: min(max(1, round(x * n)), n) / n)
+    runs = simulate(ladder, 0.5, 10.0, 1.0)
+    for r in runs:
+        assert (r.size * n) == pytest.approx(round(r.size * n))
+    assert len({r.size for r in runs}) >= 3
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("90", 90), ("5m", 300),
+                                               ("2.5min", 150), ("1h", 3600)])
+def test_budget_durations(text: str, seconds: float) -> None:
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0", "-5s", "nan", "inf", "5 days", "abc"])
+def test_bad_budgets_are_refused_with_the_fix(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_budget(text)
+    assert "e.g. --budget 60s" in caught.value.one_line()
