@@ -169,11 +169,19 @@ def schedule_cmd(expr: str | None, periods: tuple[str, ...], tz: str | None, ins
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--month", help=MONTH_HELP)
 @click.option("--months", type=int, default=1, show_default=True, help="Months to average.")
-@click.option("--fail-above", help="Exit 1 when the monthly increase exceeds this: 10% or $500.")
+@click.option("--fail-above", help="Exit 1 when the increase exceeds this: 10% or $500 (for "
+                                   "--on risk: percentage points, e.g. 5%).")
+@click.option("--on", "on", type=click.Choice(["p50", "p90", "risk"]),
+              help="What the gate compares (default: the one that changed most).")
+@click.option("--budget", type=float, help="Monthly budget for the overrun probability "
+                                           "(default: budget.monthly_usd of the specs).")
+@click.option("--draws", type=int, default=10_000, show_default=True, help="Monte Carlo draws.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @json_option
 def diff_cmd(old: Path, new: Path, month: str | None, months: int, fail_above: str | None,
+             on: str | None, budget: float | None, draws: int, seed: int,
              as_json: bool) -> None:
-    """Compare the monthly cost of two specs; exit 1 above --fail-above."""
+    """Compare P50, P90 and overrun probability of two specs; exit 1 above --fail-above."""
     from mlscope.costs.diff import diff_specs, parse_threshold
     from mlscope.costs.runrate import current_month
     from mlscope.costs.spec_checks import COST_CHECKS
@@ -182,28 +190,49 @@ def diff_cmd(old: Path, new: Path, month: str | None, months: int, fail_above: s
     threshold = parse_threshold(fail_above) if fail_above else None
     if not 1 <= months <= 36:
         raise InputError(f"months must be 1-36 (got {months})", "pass --months 12")
+    if budget is not None and budget <= 0:
+        raise InputError(f"--budget must be positive (got {budget})", "pass e.g. --budget 5000")
     result = diff_specs(load_spec(old, COST_CHECKS), load_spec(new, COST_CHECKS),
-                        _month(month) or current_month(), months,
-                        threshold)
+                        _month(month) or current_month(), months, threshold, on, budget,
+                        draws, seed)
     if as_json:
         print_json(result)
     else:
-        out = console()
-        table = Table(title=f"Monthly cost: {old} → {new}")
-        for col in ("line", "status", "old", "new", "change"):
-            table.add_column(col, justify="left" if col in ("line", "status") else "right")
-        for row in result["lines"]:
-            table.add_row(row["line"], row["status"], fmt_money(row["old_usd"]),
-                          fmt_money(row["new_usd"]), fmt_money(row["delta_usd"]))
-        pct = f" ({result['delta_pct']:+.1f}%)" if result["delta_pct"] is not None else ""
-        table.add_row("[bold]total[/bold]", "", fmt_money(result["old_monthly_usd"]),
-                      fmt_money(result["new_monthly_usd"]), fmt_money(result["delta_usd"]) + pct)
-        out.print(table)
-        if threshold is not None:
-            verdict = "FAIL" if result["fails"] else "ok"
-            out.print(f"Gate: increase above {threshold}? {verdict}")
+        _print_diff(result, old, new)
     if result.get("fails"):
         sys.exit(1)
+
+
+def _print_diff(result: dict[str, Any], old: Path, new: Path) -> None:
+    out = console()
+    out.width = max(out.width, 110)
+    table = Table(title=f"Monthly cost: {old} → {new} (Monte Carlo, "
+                        f"{result['monte_carlo']['draws']:,} draws)")
+    for col in ("line", "status", "old P50", "new P50", "old P90", "new P90", "P90 change"):
+        table.add_column(col, justify="left" if col in ("line", "status") else "right")
+    for row in result["lines"]:
+        table.add_row(escape(row["line"]), row["status"], fmt_money(row["old_p50_usd"]),
+                      fmt_money(row["new_p50_usd"]), fmt_money(row["old_p90_usd"]),
+                      fmt_money(row["new_p90_usd"]), fmt_money(row["delta_p90_usd"]))
+    o, n = result["old"], result["new"]
+    table.add_row("[bold]total[/bold]", "", fmt_money(o["p50"]), fmt_money(n["p50"]),
+                  fmt_money(o["p90"]), fmt_money(n["p90"]), fmt_money(n["p90"] - o["p90"]))
+    out.print(table)
+    for name in ("p50", "p90"):
+        c = result["change"][name]
+        pct = f" ({c['pct']:+.1f}%)" if c["pct"] is not None else ""
+        out.print(f"{name.upper()}: {fmt_money(c['old'])} → {fmt_money(c['new'])}{pct}")
+    risk = result["change"]["risk"]
+    if risk["old"] is not None:
+        out.print(f"Overrun probability (budget {fmt_money(result['budget_usd'])}/month): "
+                  f"{risk['old']:.0%} → {risk['new']:.0%} ({100 * risk['delta']:+.1f} points)")
+    else:
+        out.print("Overrun probability: no budget (set budget.monthly_usd or --budget)")
+    gate = result.get("gate")
+    if gate:
+        verdict = "FAIL" if gate["fails"] else "ok"
+        out.print(f"Gate on {gate['on'].upper()} ({gate['chosen']}): increase above "
+                  f"{gate['threshold']}? {verdict}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
