@@ -87,7 +87,7 @@ def _print_report(result: dict[str, Any]) -> None:
     first = result["months"][0]
     span = first if len(result["months"]) == 1 else f"{first} .. {result['months'][-1]}"
     table = Table(title=f"{result['project']}: monthly cost, {span} (averaged per month)")
-    for col in ("resource", "kind", "point", "always on", "saved", "P10", "P50", "P90"):
+    for col in ("resource", "kind", "typical", "always on", "saved", "P10", "P50", "P90"):
         table.add_column(col, justify="left" if col in ("resource", "kind") else "right")
     keys = ("point_usd", "always_on_usd", "savings_usd", "p10", "p50", "p90")
 
@@ -103,7 +103,11 @@ def _print_report(result: dict[str, Any]) -> None:
     table.add_row("[bold]total[/bold]", "",
                   *(fmt_money(avg(result["total"]["monthly"], k)) for k in keys))
     out.print(table)
-    out.print("point: every uncertain input at its median; P10/P50/P90: Monte Carlo.")
+    out.print("typical: autoscaled counts at typical_instances, other ranges at their median "
+              "(not a percentile); P10/P50/P90: Monte Carlo.")
+    _print_prices(result["prices"])
+    for warning in result.get("warnings", []):
+        out.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
     budget = result.get("budget")
     if budget:
         worst = budget["worst_month"]
@@ -121,6 +125,23 @@ def _print_report(result: dict[str, Any]) -> None:
     out.print(f"Monte Carlo: {mc['draws']:,} draws, seed {mc['seed']}.")
     for note in result["assumptions"]:
         out.print(escape(f"- {note}"))
+
+
+def short_source(source: str, date_text: str) -> str:
+    """A price's provenance in a few words: the source's first clause and its date."""
+    head = source.split(";")[0].split(" (")[0].strip()
+    head = head if len(head) <= 48 else head[:47] + "…"
+    return f"{head}, {date_text}" if date_text else head
+
+
+def _print_prices(prices: list[dict[str, Any]]) -> None:
+    table = Table(title="Prices used")
+    for col in ("line", "unit", "USD", "quality", "source, date"):
+        table.add_column(col, justify="right" if col == "USD" else "left")
+    for p in prices:
+        table.add_row(escape(p["line"]), p["unit"], f"{p['usd']:.4g}", p["quality"],
+                      escape(short_source(p["source"], p["date"])))
+    console().print(table)
 
 
 @cost.command("schedule")
@@ -157,11 +178,15 @@ def schedule_cmd(expr: str | None, periods: tuple[str, ...], tz: str | None, ins
               f"of {fmt_hours(result['always_on_hours'])} ({result['running_hours']:.1f} of "
               f"{result['always_on_hours']:.1f} h)")
     out.print(f"{count} × {instance} at {fmt_money(result['usd_per_hour'])}/h "
-              f"({result['price_quality']}): {fmt_money(result['cost_usd'])} instead of "
+              f"({result['price_quality']}; "
+              f"{escape(short_source(result['price_source'], result['price_date']))}): "
+              f"{fmt_money(result['cost_usd'])} instead of "
               f"{fmt_money(result['always_on_cost_usd'])}, saves "
               f"{fmt_money(result['savings_usd'])} ({result['savings_pct']:.0f}%)")
     if result["custodian_tag"]:
         out.print(f"Custodian tag: {result['custodian_tag']}")
+    for warning in result["warnings"]:
+        out.print(f"[bold yellow]warning:[/bold yellow] {warning}")
 
 
 @cost.command("diff")

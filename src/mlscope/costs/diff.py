@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from mlscope.costs.runrate import DEFAULT_DRAWS, draw_lines
 from mlscope.costs.lines import build_lines
+from mlscope.costs.runrate import DEFAULT_DRAWS, draw_lines
 from mlscope.costs.schedules import month_sequence
 from mlscope.errors import InputError
 from mlscope.spec.models import ProjectSpec
@@ -119,7 +119,8 @@ def diff_specs(old: ProjectSpec, new: ProjectSpec, start: tuple[int, int], month
         status = "added" if a is None else "removed" if b is None else (
             "changed" if abs(b50 - a50) > 0.005 or abs(b90 - a90) > 0.005 else "unchanged")
         rows.append({"line": label, "status": status, "old_p50_usd": round(float(a50), 2),
-                     "new_p50_usd": round(float(b50), 2), "delta_p50_usd": round(float(b50 - a50), 2),
+                     "new_p50_usd": round(float(b50), 2),
+                     "delta_p50_usd": round(float(b50 - a50), 2),
                      "old_p90_usd": round(float(a90), 2), "new_p90_usd": round(float(b90), 2),
                      "delta_p90_usd": round(float(b90 - a90), 2)})
     old_sum, new_sum = before.summary(budget), after.summary(budget)

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from mlscope.costs import montecarlo as mc
-from mlscope.costs.pricing import (
+from mlscope.costs.schedules import (
+    Schedule,
+    parse_custodian,
+    parse_instance_scheduler,
+    simulate_month,
+)
+from mlscope.costs.unit_prices import (
     INTERNET_TIERS,
     UnitPrice,
     instance_price,
@@ -26,12 +32,6 @@ from mlscope.costs.pricing import (
     tiered_cost,
     transfer_price,
     user_price,
-)
-from mlscope.costs.schedules import (
-    Schedule,
-    parse_custodian,
-    parse_instance_scheduler,
-    simulate_month,
 )
 from mlscope.errors import InputError
 from mlscope.spec.costs import (

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from mlscope.core.ranges import Z90
 from mlscope.costs.budget import overrun_risk, variance_drivers
 from mlscope.costs.lines import CostLine, build_lines
-from mlscope.costs.montecarlo import quantiles
+from mlscope.costs.montecarlo import PERSISTENCE, quantiles
 from mlscope.costs.schedules import month_sequence, period_fields
 from mlscope.errors import InputError
 from mlscope.spec.models import ProjectSpec
@@ -82,6 +84,7 @@ def estimate_costs(spec: ProjectSpec, start: tuple[int, int] | None = None, mont
         "prices": [{"line": line.label, "unit": unit, "usd": p.usd, "quality": p.quality,
                     "source": p.source, "date": p.date}
                    for line in lines for unit, p in line.prices],
+        "warnings": schedule_warnings(lines),
     }
     worst = 0
     if budget is not None:
@@ -97,6 +100,21 @@ def estimate_costs(spec: ProjectSpec, start: tuple[int, int] | None = None, mont
     return report
 
 
+def schedule_warnings(lines: list[CostLine]) -> list[str]:
+    """Schedules that never run (priced at $0) or run every hour (save nothing)."""
+    out = []
+    for line in lines:
+        if line.schedule is None or line.running_hours is None or line.always_on_hours is None:
+            continue
+        running, always = float(np.sum(line.running_hours)), float(np.sum(line.always_on_hours))
+        if running == 0:
+            out.append(f"{line.label}: its schedule never runs it in these months (priced at "
+                       "$0): check the schedule, or remove the resource")
+        elif running >= always:
+            out.append(f"{line.label}: its schedule runs it every hour (saves nothing)")
+    return out
+
+
 def _priced_lines(spec: ProjectSpec, seq: list[tuple[int, int]]) -> list[CostLine]:
     lines = build_lines(spec, seq)
     if not lines:
@@ -107,10 +125,41 @@ def _priced_lines(spec: ProjectSpec, seq: list[tuple[int, int]]) -> list[CostLin
     return lines
 
 
+# Prices marked rough (SageMaker prices derived from EC2, secondary sources) are uncertain
+# themselves: a factor of median 1 whose P90/P10 is 1.15/0.85, one draw per price kind shared
+# by every line and month that uses it (an error in a price list does not average out).
+ROUGH_PRICE_P10_P90 = (0.85, 1.15)
+
+
+def price_factors(lines: list[CostLine], draws: int, rng: np.random.Generator
+                  ) -> dict[str, np.ndarray]:
+    """Per line, draws × 1 multipliers for its rough prices and spot prices' own range."""
+    shared: dict[tuple[str, float], np.ndarray] = {}
+    rough_sigma = math.log(ROUGH_PRICE_P10_P90[1] / ROUGH_PRICE_P10_P90[0]) / (2 * Z90)
+    out = {}
+    for line in lines:
+        factor = np.ones((draws, 1))
+        for _, price in line.prices:
+            keys = []
+            if "rough" in price.quality:
+                keys.append((price.quality, rough_sigma))
+            if price.sigma > 0:
+                keys.append((f"range:{price.source}", price.sigma))
+            for key in keys:
+                if key not in shared:
+                    shared[key] = np.exp(key[1] * rng.standard_normal((draws, 1)))
+                factor = factor * shared[key]
+        out[line.label] = factor
+    return out
+
+
 def draw_lines(lines: list[CostLine], draws: int, seed: int) -> dict[str, np.ndarray]:
-    """Each line's Monte Carlo draws (draws × months), from one seeded generator in line order."""
+    """Each line's Monte Carlo draws (draws × months), from one seeded generator in line order,
+    times the draws of its uncertain prices."""
     rng = np.random.default_rng(seed)
-    return {line.label: line.sample(rng, draws) for line in lines}
+    samples = {line.label: line.sample(rng, draws) for line in lines}
+    factors = price_factors(lines, draws, rng)
+    return {label: d * factors[label] for label, d in samples.items()}
 
 
 def monthly_total_draws(spec: ProjectSpec, start: tuple[int, int], months: int = 1,
@@ -148,9 +197,12 @@ def _assumptions(lines: list[CostLine]) -> list[str]:
         "run the real elapsed hours their schedule gives in its own time zone",
         "a [low, high] input is its P10 and P90 (lognormal when low > 0); autoscaled instance "
         "counts are triangular(min, typical, max)",
-        "each month is drawn independently (storage growth excepted): if usage stays high or "
-        "low for months at a time, the chance that at least one month overruns is lower than "
-        "shown and the per-month figures hold",
+        f"months are correlated: each uncertain input is a level shared by all months plus "
+        f"month-to-month noise (correlation {PERSISTENCE:g} between any two months; storage "
+        f"growth is one draw for the whole period)",
+        f"rough prices (SageMaker derived from EC2, secondary sources) vary about "
+        f"±{(ROUGH_PRICE_P10_P90[1] - ROUGH_PRICE_P10_P90[0]) / 2:.0%} (P10-P90) around their "
+        "figure, one draw per price kind for all months; spot prices over their stated range",
     ]
     quality = sorted({p.quality for line in lines for _, p in line.prices})
     rough = [q for q in quality if "rough" in q]

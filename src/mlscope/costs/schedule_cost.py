@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from mlscope.costs.pricing import instance_price
 from mlscope.costs.schedules import (
     Schedule,
     parse_custodian,
@@ -15,6 +14,7 @@ from mlscope.costs.schedules import (
     simulate_month,
     to_custodian,
 )
+from mlscope.costs.unit_prices import instance_price
 from mlscope.errors import ConflictError, InputError
 
 
@@ -74,6 +74,10 @@ def schedule_cost(schedule: Schedule, instance: str, region: str, year: int, mon
                            if (d.year, d.month) == (year, month)),
         "instance_scheduler_periods": [period_fields(p) for p in schedule.periods],
         "custodian_tag": custodian,
+        "warnings": (["the schedule never runs in this month: it costs $0 and saves 100 %"]
+                     if hours.running_hours == 0 else
+                     ["the schedule runs every hour of this month: it saves nothing"]
+                     if hours.running_hours >= hours.elapsed_hours else []),
         "hours_note": "real elapsed hours in the schedule's time zone (DST months have 743 or "
                       "745 hours in 31 days)",
     }

@@ -1,4 +1,5 @@
-"""Unit prices for environment resources: instances (catalog), storage, transfer, MWAA.
+"""Unit prices for environment resources: storage, transfer and MWAA here; instance-hours from
+`mlscope.pricing` (by purchase option).
 
 Storage and transfer prices come from the catalog's dated `aws_storage_transfer_prices.csv`,
 MWAA from `costs/data/mwaa_prices.csv` (secondary sources, only the figures that could be
@@ -15,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from mlscope.catalog import get_catalog
+from mlscope import pricing
 from mlscope.errors import InputError
 
 STORAGE_ITEMS: dict[str, tuple[str, str]] = {
@@ -50,6 +51,8 @@ class UnitPrice:
     quality: str  # catalog | imported | secondary-rough | derived-rough | user
     source: str
     date: str
+    sigma: float = 0.0  # log-spread of the price itself (spot: its uplift range)
+    notes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -131,14 +134,12 @@ def mwaa_price(environment_class: str, item: str, region: str) -> UnitPrice | No
 
 
 def instance_price(instance_type: str, region: str, spot: bool = False) -> UnitPrice:
-    """$/hour of one instance from the catalog (unknown names raise "did you mean")."""
-    inst = get_catalog().instance(instance_type, region)
-    usd = inst.spot_usd_hr if spot else inst.on_demand_usd_hr
-    if usd is None:
-        raise InputError(f"the catalog has no {'spot' if spot else 'on-demand'} price for "
-                         f"{inst.instance_type} in {region}",
-                         "give `usd_per_hour` for this resource in the spec")
-    return UnitPrice(usd, "hour", inst.price_quality, inst.source, inst.date)
+    """$/hour of one instance from `mlscope.pricing` (the one home of instance-hour prices and
+    its spot convention); the cost engine uses the median and keeps the stated range."""
+    found = pricing.price(instance_type, region, "spot" if spot else "on-demand")
+    usd = found.usd_per_hour
+    return UnitPrice(usd.median, "hour", found.quality, found.source, found.date,
+                     sigma=usd.sigma, notes=found.assumptions)
 
 
 def user_price(usd: float, unit: str) -> UnitPrice:
