@@ -63,6 +63,17 @@ def compute(r, usd: float) -> float:  # type: ignore[no-untyped-def]
     return math.sqrt((r.p10 - usd) * (r.p90 - usd))
 
 
+def finetune_wall(compute_hours: float, sigma: float, checkpoint_hours: float
+                  ) -> tuple[float, float]:
+    """(P10, P90) wall-clock of a fine-tune: compute x evaluations (1.02-1.10, independent
+    of the utilization spread) + start-up 0.1-0.5 h + checkpoint saves."""
+    eval_sigma = math.log(1.10 / 1.02) / (2 * Z90)
+    med = compute_hours * math.sqrt(1.02 * 1.10)
+    s = math.hypot(sigma, eval_sigma)
+    return (med * math.exp(-Z90 * s) + 0.1 + checkpoint_hours,
+            med * math.exp(Z90 * s) + 0.5 + checkpoint_hours)
+
+
 def est(params: float, tokens: float, hw: str, count: int | None, **kw: object):  # type: ignore[no-untyped-def]
     setup = TrainingSetup(resolve_shape(params=params), tokens, **kw)  # type: ignore[arg-type]
     return estimate_training(setup, hw, count)
@@ -122,11 +133,17 @@ def test_case3_qlora_65b_on_one_l40s_is_priced_on_g6e_xlarge() -> None:
     trainable = layers * 16 * 18 * hidden
     flops = (4 + 2 * trainable / 65e9) * 65e9 * 50e6
     assert e.flops.model_flops == pytest.approx(flops, rel=1e-9)
-    h = flops / (L40S_PEAK * 3600 * prior_mfu(0.30, 1))  # ada: no calibration run, prior 0.30
-    assert e.accelerator_hours.median == pytest.approx(h, rel=1e-6)
-    c = io_cost(trainable, 65e9 - trainable, h)
-    assert compute(e.cost_by_purchase["on-demand"], c) == pytest.approx(h * G6E_XL_OD, rel=1e-6)
-    assert e.energy_kwh.median == pytest.approx(h * L40S_TDP * POWER * PUE / 1000, rel=1e-6)
+    compute_h = flops / (L40S_PEAK * 3600 * prior_mfu(0.30, 1))  # ada: uncalibrated, prior
+    assert e.io is not None and e.wall_clock_hours is not None
+    p10, p90 = finetune_wall(compute_h, 0.35, e.io.checkpoint_hours)  # prior sigma 0.35
+    assert (e.wall_clock_hours.p10, e.wall_clock_hours.p90) == pytest.approx((p10, p90),
+                                                                             rel=1e-6)
+    c = io_cost(trainable, 65e9 - trainable, compute_h)
+    assert e.io.cost_usd == pytest.approx(c, rel=1e-9)
+    assert compute(e.cost_by_purchase["on-demand"], c) == pytest.approx(
+        math.sqrt(p10 * p90) * G6E_XL_OD, rel=1e-6)
+    assert e.energy_kwh.median == pytest.approx(
+        math.sqrt(p10 * p90) * L40S_TDP * POWER * PUE / 1000, rel=1e-6)
 
 
 def test_case4_one_t4_job_is_priced_on_g4dn_xlarge() -> None:
@@ -234,3 +251,35 @@ def test_case14_checkpoint_size_and_write_time() -> None:
     assert e.io is not None
     assert e.io.checkpoint_gb == pytest.approx(70e9 * 14 / 1e9)  # 980 GB
     assert e.io.write_seconds == pytest.approx(980 / (2.5 * 8))  # 8 nodes write in parallel
+
+
+def test_case15_vision_vit_l14_hours_and_dollars_by_hand() -> None:
+    from mlscope.estimate.vision import estimate_vision
+
+    d = estimate_vision("vit-l-14", 1.28e6, 10, "A100", 8)
+    # 77.8 GMACs forward -> 6 x 77.8e9 FLOPs per training sample; A100 prior MFU 0.35.
+    h = 6 * 77.8e9 * 1.28e6 * 10 / (A100_PEAK * 3600 * 0.35)
+    assert d["accelerator_hours"]["p50"] == pytest.approx(h, rel=1e-6)
+    assert d["io"]["io_bound"] is False
+    assert d["instance"]["type"] == "p4d.24xlarge"
+    c = d["io"]["cost_usd"]
+    r = d["cost_by_purchase"]["on-demand"]
+    assert math.sqrt((r["p10"] - c) * (r["p90"] - c)) == pytest.approx(h / 8 * P4D_OD, rel=1e-4)
+    assert d["energy_kwh"]["p50"] == pytest.approx(h * A100_TDP * POWER * PUE / 1000, rel=1e-6)
+
+
+def test_case16_resnet50_from_s3_is_io_bound() -> None:
+    from mlscope.estimate.vision import estimate_vision
+
+    d = estimate_vision("resnet-50", 1.28e6, 90, "A100", 8)
+    assert d["io"]["io_bound"] and any("IO, not compute" in a for a in d["assumptions"])
+
+
+def test_case17_finetune_fixed_costs_by_hand() -> None:
+    e = est(1e9, 1e7, "H100", 1, finetune="full")
+    compute_h = 6e9 * 1e7 / (H100_PEAK * 3600 * mfu("hopper", 1))
+    assert e.io is not None and e.wall_clock_hours is not None
+    p10, p90 = finetune_wall(compute_h, SIGMA, e.io.checkpoint_hours)
+    assert (e.wall_clock_hours.p10, e.wall_clock_hours.p90) == pytest.approx((p10, p90),
+                                                                             rel=1e-6)
+    assert e.io.checkpoint_hours == pytest.approx(14 * 1e9 / 1e9 / 2.5 / 3600)  # one save

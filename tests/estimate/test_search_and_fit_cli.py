@@ -167,3 +167,20 @@ def test_contract_keys_stay_and_new_keys_are_added(run) -> None:  # type: ignore
     assert set(d["spot"]) >= {"interruptions_per_node_hour", "checkpoint_interval_hours",
                               "restart_hours", "time_factor", "flags"}
     assert d["hfu"]["p50"] >= d["mfu"]["p50"]
+
+
+def test_vision_cli(run) -> None:  # type: ignore[no-untyped-def]
+    d = run("estimate", "training", "--model", "vit-b-16", "--samples", "1.28M", "--epochs",
+            "30", "--accelerator", "A100", "--count", "8", "--json").json()
+    assert d["method"] == "analytic-vision" and d["flops"] == pytest.approx(
+        6 * 17.6e9 * 1.28e6 * 30)
+    assert d["cost_usd"]["p50"] > 0 and "io" in d
+    res = run("estimate", "training", "--model", "resnet-50", "--tokens", "1e9",
+              "--accelerator", "A100", "--count", "8")
+    assert res.code == 2 and "--samples" in res.err
+    res = run("estimate", "training", "--model", "resnet-50", "--samples", "nan",
+              "--accelerator", "A100", "--count", "8")
+    assert res.code == 2 and res.err.strip().count("\n") == 0
+    table = run("estimate", "training", "--model", "resnet-50", "--samples", "1.28M",
+                "--accelerator", "A100", "--count", "8")
+    assert table.code == 0 and "samples x epochs" in table.out

@@ -38,7 +38,10 @@ def render_estimate(result: dict[str, Any]) -> None:
         acc = result["accelerator"]
         model = result["model"]
         t.add_row("model", f"{model['name']} ({fmt_num(model['params'])} params)")
-        t.add_row("tokens", fmt_num(result["tokens"]))
+        if "samples" in result:
+            t.add_row("samples x epochs", f"{fmt_num(result['samples'])} x {result['epochs']:g}")
+        else:
+            t.add_row("tokens", fmt_num(result["tokens"]))
         t.add_row("training FLOPs", fmt_num(result["flops"]))
         t.add_row("accelerator", f"{result.get('count') or '?'} x {acc['name']} "
                   f"({acc['peak_tflops']:g} TFLOPS, {acc['memory_gb']:g} GB)")
@@ -100,6 +103,8 @@ def render_estimate(result: dict[str, Any]) -> None:
 @click.option("--kv-heads", type=click.IntRange(min=1))
 @click.option("--vocab", type=click.IntRange(min=1))
 @click.option("--tokens", type=QUANTITY, help="Training tokens per epoch, e.g. 2e12 or 2T.")
+@click.option("--samples", type=QUANTITY,
+              help="Vision models (--model resnet-50, vit-b-16, vit-l-14): samples per epoch.")
 @click.option("--dataset", "dataset_path", type=click.Path(exists=True),
               help="Measure tokens from a local file or folder instead of --tokens.")
 @click.option("--bytes-per-token", type=QUANTITY, help="With --dataset and no tokenizer.")
@@ -144,7 +149,8 @@ def render_estimate(result: dict[str, Any]) -> None:
 @json_option
 def training(params: float | None, active_params: float | None, model_name: str | None,
              layers: int | None, hidden: int | None, heads: int | None, kv_heads: int | None,
-             vocab: int | None, tokens: float | None, dataset_path: str | None,
+             vocab: int | None, tokens: float | None, samples: float | None,
+             dataset_path: str | None,
              bytes_per_token: float | None, epochs: float, hardware: str | None,
              count: int | None, region: str | None, purchase: str, precision: str,
              zero_stage: str, micro_batch: int, seq_len: int | None, recompute: str,
@@ -176,6 +182,10 @@ def training(params: float | None, active_params: float | None, model_name: str 
                          "pass --accelerator H100 (or an instance type), or --deadline/--budget "
                          "to search the catalog")
     spot = _spot_assumptions(interruption_rate, checkpoint_interval, restart_time)
+    if _is_vision(model_name) or samples is not None:
+        _vision(model_name, samples, tokens, epochs, hardware, count, region, purchase,
+                micro_batch, deadline, budget, spot, storage, as_json)
+        return
     measured = None
     if dataset_path is not None:
         from mlscope.estimate.api import measure_dataset_tokens
@@ -234,6 +244,44 @@ def training(params: float | None, active_params: float | None, model_name: str 
     else:
         c = console()
         c.print(f"[bold red]No configuration found:[/bold red] {result['search']['best_reason']}")
+
+
+def _is_vision(name: str | None) -> bool:
+    if not name:
+        return False
+    from mlscope.estimate.vision import find_vision_model
+
+    return find_vision_model(name) is not None
+
+
+def _vision(model: str | None, samples: float | None, tokens: float | None, epochs: float,
+            hardware: str | None, count: int | None, region: str | None, purchase: str,
+            micro_batch: int, deadline: float | None, budget: float | None, spot: Any,
+            storage: str, as_json: bool) -> None:
+    from mlscope.estimate.vision import estimate_vision, vision_names
+
+    if not model or not _is_vision(model):
+        raise InputError("--samples is for vision models",
+                         f"pass --model {' or '.join(vision_names()[:3])}, or --tokens for a "
+                         "transformer")
+    if tokens is not None:
+        raise ConflictError("--tokens is for transformers; a vision model trains on --samples",
+                            "pass --samples 1.28M")
+    if samples is None:
+        raise InputError("the dataset size is missing", "pass --samples 1.28M --epochs 90")
+    if deadline is not None or budget is not None:
+        raise InputError("the config search covers transformers only",
+                         "pass --accelerator and --count for a vision model")
+    if hardware is None or count is None:
+        raise InputError("a vision estimate needs the hardware",
+                         "pass --accelerator A100 --count 8")
+    result = estimate_vision(model, samples, epochs, hardware, count, region, purchase,
+                             micro_batch=micro_batch if micro_batch > 1 else 64, spot=spot,
+                             storage=storage)
+    if as_json:
+        print_json(result)
+    else:
+        render_estimate(result)
 
 
 def _spot_assumptions(rate: float | None, interval: float, restart: float) -> Any:

@@ -73,15 +73,20 @@ def _s3_prices() -> tuple[float, float]:
 
 def plan_io(data_bytes: float, wall_hours_fast: float, wall_hours_median: float, nodes: int,
             trainable_params: float, frozen_params: float, storage: str = "s3",
-            checkpoint_interval_hours: float = 1.0) -> IoPlan:
-    """IO of one run that reads `data_bytes` (all epochs) in `wall_hours_*` on `nodes` nodes."""
+            checkpoint_interval_hours: float = 1.0, dataset_bytes: float | None = None
+            ) -> IoPlan:
+    """IO of one run that reads `data_bytes` (all epochs) in `wall_hours_*` on `nodes` nodes.
+
+    `dataset_bytes` (one copy of the data, default `data_bytes`) sizes an FSx file system.
+    """
     notes = []
     if storage == "s3":
         storage_gbs = S3_GBS_PER_NODE * nodes
         how = f"S3 at ~{S3_GBS_PER_NODE:g} GB/s per node x {nodes}"
     elif storage == "fsx-lustre":
         ckpt_guess = (trainable_params * CHECKPOINT_BYTES_TRAINABLE) * KEEP_CHECKPOINTS
-        tib = max(FSX_MIN_TIB, (data_bytes + ckpt_guess) / 2**40)
+        stored = dataset_bytes if dataset_bytes is not None else data_bytes
+        tib = max(FSX_MIN_TIB, (stored + ckpt_guess) / 2**40)
         storage_gbs = FSX_GBS_PER_TIB * tib
         how = f"FSx for Lustre {tib:,.1f} TiB at {FSX_GBS_PER_TIB:g} GB/s per TiB"
     else:

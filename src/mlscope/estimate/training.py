@@ -55,6 +55,10 @@ OVERLAP_SHARE = 2.0 / 3.0
 # InfiniBand on Meta's RSC and DGX SuperPODs): the utilization fitted there, with its count
 # slope, already carries the communication of such a fabric.
 REFERENCE_GBPS = FAST_INTERCONNECT_GBPS
+# Fixed costs of fine-tuning jobs (rough): start-up (container image, model download and load,
+# compilation) and evaluation passes as a share of the training time.
+FINETUNE_STARTUP_HOURS = Range.from_p10_p90(0.1, 0.5)
+FINETUNE_EVAL_FACTOR = Range.from_p10_p90(1.02, 1.10)
 # Accelerators per node assumed for tensor parallelism when no AWS instance carries the part.
 DEFAULT_PER_NODE = 8
 
@@ -407,10 +411,26 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
         mfu = mfu / io.time_factor
         accel_hours = accel_hours * io.time_factor
         wall = accel_hours / count
+    fixed_notes: list[str] = []
+    if setup.finetune != "none":
+        # Small jobs are dominated by what pre-training runs amortise: start-up, evaluation
+        # passes and checkpoint saves (not inside the utilization fitted on pre-training runs).
+        evals = wall * FINETUNE_EVAL_FACTOR
+        extra10 = FINETUNE_STARTUP_HOURS.p10 + io.checkpoint_hours
+        extra90 = FINETUNE_STARTUP_HOURS.p90 + io.checkpoint_hours
+        wall = Range.from_p10_p90(evals.p10 + extra10, evals.p90 + extra90)
+        accel_hours = wall * float(count)
+        mfu = Range(flops.model_flops / (peak * 3600.0)) / accel_hours
+        fixed_notes.append(
+            f"fine-tune fixed costs: start-up {FINETUNE_STARTUP_HOURS.p10 * 60:.0f}-"
+            f"{FINETUNE_STARTUP_HOURS.p90 * 60:.0f} min (image pull, model load), evaluation "
+            f"passes {FINETUNE_EVAL_FACTOR.p10 - 1:.0%}-{FINETUNE_EVAL_FACTOR.p90 - 1:.0%} of "
+            f"training time, checkpoint saves {io.checkpoint_hours * 60:,.1f} min")
 
-    assumptions = list(flops.assumptions) + list(memory.notes) + list(io.notes)
-    assumptions.append("checkpoint writes and restarts of a clean run are inside the fitted "
-                       "whole-run utilization: not added again")
+    assumptions = list(flops.assumptions) + list(memory.notes) + list(io.notes) + fixed_notes
+    if not fixed_notes:
+        assumptions.append("checkpoint writes and restarts of a clean run are inside the "
+                           "fitted whole-run utilization: not added again")
     if precision_note:
         assumptions.append(precision_note)
     if comm_note:
