@@ -109,3 +109,16 @@ def test_voice_loop_cli_bad_input() -> None:
                         "raspberry-pi-5", "--context", "0"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_device_monthly_cost_by_hand() -> None:
+    from mlscope.estimate.inference.assistant import assistant_estimate
+
+    spec = load_spec(str(EXAMPLE))
+    assert spec.inference is not None
+    dev = assistant_estimate(spec.inference)["edge_vs_cloud"]["device"]
+    # Raspberry Pi 5 8 GB: $80 over 36 months (devices.csv), electricity while answering.
+    assert dev["hardware_usd_per_month"] == pytest.approx(80 / 36)
+    energy = dev["energy_wh_per_answer"]["p50"]
+    assert dev["electricity_usd_per_month"] == pytest.approx(
+        energy * 50 * HOURS_PER_MONTH / 24 / 1000 * 0.15)

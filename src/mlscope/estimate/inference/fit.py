@@ -35,6 +35,10 @@ MIN_SIGMA = 0.12
 # A fit that rests on one device family cannot show how far another family strays: assume a
 # wide spread (P90/P50 = 1.9) rather than the family's own small scatter.
 ONE_FAMILY_SIGMA = 0.5
+# CPUs: the bandwidth and compute terms both scale with model size, so two Pi generations
+# cannot separate them; the fits on all rows put the bandwidth coefficient at its bound (full
+# theoretical bandwidth), so it is fixed there and only the compute coefficient is fitted.
+CPU_BANDWIDTH_A = 1.0
 DECODE_POSITION = 64  # llama-bench tg128 starts from an empty cache: mean position 64
 RUNTIMES = ("llama.cpp", "ollama", "mlc")
 FITTED_RUNTIMES = ("ollama", "mlc")  # time-per-token factors relative to llama.cpp
@@ -174,6 +178,26 @@ def _fit_decode_rows(rows: list[tuple[float, float, float, str]],
     return a, b, errs
 
 
+def _cross_family_spread(rows: list[tuple[float, float, float, str]], pooled_a: float) -> float:
+    """How far a family the class fit has not seen strays: refit without each family in turn
+    (training rows only) and take the RMS log-error on it. A new device is such a family."""
+    errs: list[float] = []
+    cpu = pooled_a == CPU_BANDWIDTH_A
+    for fam in sorted({r[3] for r in rows}):
+        train = [r for r in rows if r[3] != fam]
+        held = [r for r in rows if r[3] == fam]
+        if not train:
+            continue
+        if not cpu and len(train) >= 4 and len({r[3] for r in train}) >= 2:
+            a, b, _ = _fit_decode_rows(train)
+        else:
+            a, b, _ = _fit_decode_rows(train, fixed_a=pooled_a)
+        errs += [math.log((a * r[0] + b * r[1]) / r[2]) for r in held]
+    if not errs:
+        return MIN_SIGMA
+    return max(MIN_SIGMA, math.sqrt(sum(e * e for e in errs) / len(errs)))
+
+
 def fit(keep: Callable[[Measurement], bool] | None = None,
         rows: Iterable[Measurement] | None = None) -> Fits:
     """Fit every class on the measurements `keep` accepts (all by default)."""
@@ -232,7 +256,8 @@ def _fit_decode_classes(feats: list[tuple[Measurement, Device, float, float, flo
     for kind in (GPU_KIND, CPU_KIND):
         rows = by_kind.get(kind, [])
         if rows:
-            a, b, errs = _fit_decode_rows(rows)
+            a, b, errs = _fit_decode_rows(rows, fixed_a=CPU_BANDWIDTH_A if kind == CPU_KIND
+                                          else None)
             fams = tuple(sorted({r[3] for r in rows}))
             sigma = _spread(errs, 2) * 1.5
             if len(fams) < 2:
@@ -243,9 +268,16 @@ def _fit_decode_classes(feats: list[tuple[Measurement, Device, float, float, flo
     for cls, rows in by_class.items():
         pooled = out[f"kind:{kind_of(cls)}"]
         families = tuple(sorted({r[3] for r in rows}))
-        if len(rows) >= 4 and len(families) >= 2:
+        if kind_of(cls) == CPU_KIND:
+            a, b, errs = _fit_decode_rows(rows, fixed_a=CPU_BANDWIDTH_A)
+            sigma = max(_spread(errs, 1), _cross_family_spread(rows, CPU_BANDWIDTH_A))
+            if len(families) < 2:
+                sigma = max(sigma, ONE_FAMILY_SIGMA)
+            out[cls] = DecodeFit(a, b, sigma, len(rows), families)
+        elif len(rows) >= 4 and len(families) >= 2:
             a, b, errs = _fit_decode_rows(rows)
-            out[cls] = DecodeFit(a, b, _spread(errs, 2), len(rows), families)
+            sigma = max(_spread(errs, 2), _cross_family_spread(rows, pooled.a))
+            out[cls] = DecodeFit(a, b, sigma, len(rows), families)
         else:
             a, b, errs = _fit_decode_rows(rows, fixed_a=pooled.a)
             sigma = max(_spread(errs, 1), pooled.sigma)
