@@ -74,3 +74,27 @@ def test_parallelism_from_cpu_time_when_no_serial_run(monkeypatch: pytest.Monkey
     runs.append(Run(0.1, 0, wall_s=30.0, cpu_s=30.0, peak_rss_mb=1, threads=1))
     measured = measure_parallelism(runs)
     assert measured.method == "serial-run" and measured.speedup(4) == pytest.approx(3.0)
+
+
+def test_dollars_come_from_the_one_pricing_module() -> None:
+    """On-demand = hours x the catalog price (by hand); spot and savings follow mlscope.pricing."""
+    from mlscope.catalog import get_catalog
+    from mlscope.core.ranges import Range
+    from mlscope.pricing import instance_price, run_price
+
+    serial = Parallelism(0.0, 2, "serial-run")
+    est = estimate_instance("c6i.xlarge", None, SECONDS, 100, serial, {"c6i": 1.0})
+    inst = get_catalog().instance("c6i.xlarge", None)
+    assert est.hours["p50"] == pytest.approx(1.0)
+    assert inst.on_demand_usd_hr is not None
+    assert est.usd_on_demand is not None
+    assert est.usd_on_demand["p50"] == pytest.approx(1.0 * inst.on_demand_usd_hr)
+    spot = run_price(inst, "spot", 1, Range(1.0))
+    assert spot is not None and est.usd_spot is not None
+    assert est.usd_spot["p50"] == pytest.approx(spot.cost_usd.median)
+    # Spot includes pricing's interruption model: wall-clock longer than on dedicated capacity.
+    assert est.spot_wall_clock_hours is not None and est.spot_wall_clock_hours["p50"] > 1.0
+    price = instance_price(inst, "spot")
+    assert price is not None and est.usd_spot["p50"] > price.usd_per_hour.median * 1.0 - 1e-12
+    assert est.usd_savings_1y is not None and est.usd_savings_1y["p50"] < est.usd_on_demand["p50"]
+    assert any("spot" in a for a in est.price_assumptions)

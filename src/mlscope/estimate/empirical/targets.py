@@ -135,10 +135,14 @@ class InstanceEstimate:
     speed_basis: str
     hours: dict[str, float]
     usd_on_demand: dict[str, float] | None
-    usd_spot: dict[str, float] | None
+    usd_spot: dict[str, float] | None  # with spot interruptions (mlscope.pricing's model)
     fits_memory: bool
     price_source: str
     notes: list[str] = field(default_factory=list)
+    usd_savings_1y: dict[str, float] | None = None
+    usd_savings_3y: dict[str, float] | None = None
+    spot_wall_clock_hours: dict[str, float] | None = None
+    price_assumptions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -203,10 +207,34 @@ def estimate_instance(instance_type: str, region: str | None, seconds_here: np.n
     return InstanceEstimate(
         instance_type=inst.instance_type, region=inst.region, vcpus=inst.vcpus,
         memory_gib=inst.memory_gib, accelerator=inst.accelerator, speed_factor=speed,
-        speed_basis=basis, hours=_quantiles(hours),
-        usd_on_demand=_quantiles(hours * inst.on_demand_usd_hr) if inst.on_demand_usd_hr else None,
-        usd_spot=_quantiles(hours * inst.spot_usd_hr) if inst.spot_usd_hr else None,
-        fits_memory=fits, price_source=f"{inst.price_quality}, {inst.date}", notes=notes)
+        speed_basis=basis, hours=_quantiles(hours), fits_memory=fits,
+        price_source=f"{inst.price_quality}, {inst.date}", notes=notes, **_dollars(inst, hours))
+
+
+def _dollars(inst: Any, hours: np.ndarray) -> dict[str, Any]:
+    """Dollars by purchase option through `mlscope.pricing`, the one home for prices.
+
+    The predicted hours become a lognormal range (median and the P10-P90 spread of the
+    draws) so that pricing's own ranges (spot price uplift, interruptions, savings plan
+    rates) combine with them the same way as in the analytic estimator and the cost engine.
+    """
+    from mlscope.core.ranges import Z90, Range
+    from mlscope.pricing import run_price
+
+    p10, p50, p90 = (float(v) for v in np.quantile(hours, [0.1, 0.5, 0.9]))
+    wall = Range(p50, math.log(max(p90, 1e-12) / max(p10, 1e-12)) / (2 * Z90))
+    out: dict[str, Any] = {"price_assumptions": []}
+    for purchase, key in (("on-demand", "usd_on_demand"), ("spot", "usd_spot"),
+                          ("savings-1y", "usd_savings_1y"), ("savings-3y", "usd_savings_3y")):
+        priced = run_price(inst, purchase, 1, wall)
+        out[key] = priced.cost_usd.to_dict() if priced else None
+        if priced is None:
+            continue
+        if purchase == "spot":
+            out["spot_wall_clock_hours"] = priced.wall_clock_hours.to_dict()
+        out["price_assumptions"] += [a for a in priced.assumptions
+                                     if a not in out["price_assumptions"]]
+    return out
 
 
 def _gpu_ratio(here: str, there: str, count: float) -> float:
