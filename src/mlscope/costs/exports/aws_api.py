@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlscope.costs.exports.plan import SchedulePlan, build_plans, events, safe_name
+from mlscope.costs.exports.plan import SchedulePlan, build_plans, events, project_tag, safe_name
 from mlscope.spec.models import ProjectSpec
 
 SDK_TARGETS = {
@@ -64,9 +64,17 @@ def budget_request(spec: ProjectSpec, account_id: str) -> dict[str, Any] | None:
             "BudgetLimit": {"Amount": f"{budget.monthly_usd:.2f}", "Unit": "USD"},
             "TimeUnit": "MONTHLY",
             "BudgetType": "COST",
+            # Only this project's costs: its cost-allocation tag (activate it in Billing).
+            "CostFilters": {"TagKeyValue": [budget_tag_filter(spec)]},
         },
         "NotificationsWithSubscribers": notifications,
     }
+
+
+def budget_tag_filter(spec: ProjectSpec) -> str:
+    """AWS Budgets' TagKeyValue filter value for the project's cost-allocation tag."""
+    key, value = project_tag(spec)
+    return f"user:{key}${value}"
 
 
 def budget_name(spec: ProjectSpec) -> str:

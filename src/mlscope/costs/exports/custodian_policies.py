@@ -7,6 +7,7 @@ from typing import Any
 from mlscope.costs.exports.plan import SchedulePlan, events
 from mlscope.costs.exports.yaml_out import dump
 from mlscope.costs.schedules import to_custodian
+from mlscope.costs.schedules.offhours_tag import custodian_tz_name, tag_value_for
 
 TAG = "maid_offhours"
 ENV_TAG = "mlscope:environment"
@@ -30,22 +31,27 @@ def _selections(plan: SchedulePlan) -> list[tuple[str, str, list[dict[str, Any]]
 def render_custodian(plans: list[SchedulePlan]) -> str:
     policies: list[dict[str, Any]] = []
     for plan in plans:
-        tag_value = to_custodian(plan.schedule)
+        zone = custodian_tz_name(plan.schedule.timezone)
+        plain = to_custodian(plan.schedule)
         holidays = sorted(d.isoformat() for d in plan.schedule.holidays)
         # The filters require a default hour; the resource's tag overrides it.
         first = {e.action: e.hour for e in reversed(events(plan.schedule))}
         for resource, short, select in _selections(plan):
             base = f"{plan.name}-{short}"
+            # SageMaker tag values cannot hold ( ) , ; : they get Custodian's escaped form.
+            tag_value = tag_value_for(resource, plain)
             policies.append({
                 "name": f"{base}-tag-schedule", "resource": resource,
                 "description": f"mlscope: give {plan.environment} resources their schedule",
-                "filters": [*select, {f"tag:{TAG}": "absent"}],
+                # Absent or different: a schedule changed in the spec replaces the old tag.
+                "filters": [*select, {"or": [
+                    {f"tag:{TAG}": "absent"},
+                    {"type": "value", "key": f"tag:{TAG}", "op": "ne", "value": tag_value}]}],
                 "actions": [{"type": "tag", "key": TAG, "value": tag_value}]})
-            offhour: dict[str, Any] = {"type": "offhour", "tag": TAG,
-                                       "default_tz": plan.schedule.timezone,
+            # default_tz is not lower-cased by Custodian: write it the way it resolves.
+            offhour: dict[str, Any] = {"type": "offhour", "tag": TAG, "default_tz": zone,
                                        "offhour": first.get("stop", 19)}
-            onhour: dict[str, Any] = {"type": "onhour", "tag": TAG,
-                                      "default_tz": plan.schedule.timezone,
+            onhour: dict[str, Any] = {"type": "onhour", "tag": TAG, "default_tz": zone,
                                       "onhour": first.get("start", 7)}
             if holidays:
                 # Custodian skips the on-hour on these dates: the resource stays stopped.

@@ -71,6 +71,12 @@ def events(schedule: Schedule) -> list[Event]:
                                                key=lambda kv: (kv[0][1], kv[0][0]))]
 
 
+def project_tag(spec: ProjectSpec) -> tuple[str, str]:
+    """(cost-allocation tag key, value) that marks this project's resources and costs."""
+    key = spec.billing.tag_keys.project[0] if spec.billing is not None else "project"
+    return key, spec.project.name
+
+
 def safe_name(text: str, limit: int = 64) -> str:
     """An AWS-safe name; a long one keeps a hash of the whole so truncation cannot collide."""
     clean = re.sub(r"[^0-9A-Za-z_.-]+", "-", text).strip("-")
@@ -106,7 +112,9 @@ def build_plans(spec: ProjectSpec) -> tuple[list[SchedulePlan], list[str]]:
             if key not in plans:
                 same_env = sum(1 for k in plans if k[0] == env.name)
                 suffix = f"-{same_env + 1}" if same_env else ""
-                plans[key] = SchedulePlan(safe_name(f"mlscope-{env.name}{suffix}"), env.name,
+                # The project is in every name: two projects can share one AWS account.
+                plans[key] = SchedulePlan(safe_name(f"mlscope-{spec.project.name}-{env.name}"
+                                                    f"{suffix}"), env.name,
                                           schedule, Targets(), [])
             plan = plans[key]
             plan.resources.append(res.name)

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlscope.costs.exports.aws_api import budget_request, schedule_requests
-from mlscope.costs.exports.plan import SchedulePlan
+from mlscope.costs.exports.aws_api import budget_request, budget_tag_filter, schedule_requests
+from mlscope.costs.exports.plan import SchedulePlan, safe_name
 from mlscope.spec.models import ProjectSpec
 
 ROLE_REF = "aws_iam_role.mlscope_scheduler.arn"
@@ -61,7 +61,7 @@ def value(v: Any, indent: int = 0) -> str:
     raise TypeError(f"cannot write {type(v).__name__} as HCL")
 
 
-def _role_blocks(plans: list[SchedulePlan]) -> list[Block]:
+def _role_blocks(spec: ProjectSpec, plans: list[SchedulePlan]) -> list[Block]:
     actions = []
     if any(p.targets.notebooks for p in plans):
         actions += ["sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance"]
@@ -74,10 +74,10 @@ def _role_blocks(plans: list[SchedulePlan]) -> list[Block]:
         "Effect": "Allow", "Action": actions, "Resource": "*"}]}
     return [
         Block(["resource", "aws_iam_role", "mlscope_scheduler"], [
-            ("name", "mlscope-scheduler"),
+            ("name", safe_name(f"mlscope-{spec.project.name}-scheduler")),
             ("assume_role_policy", Raw(f"jsonencode({value(assume, 1)})"))]),
         Block(["resource", "aws_iam_role_policy", "mlscope_scheduler"], [
-            ("name", "mlscope-start-stop"),
+            ("name", safe_name(f"mlscope-{spec.project.name}-start-stop")),
             ("role", Raw("aws_iam_role.mlscope_scheduler.id")),
             ("policy", Raw(f"jsonencode({value(policy, 1)})"))]),
     ]
@@ -119,7 +119,8 @@ def _budget_block(spec: ProjectSpec) -> Block | None:
         ("limit_amount", budget["BudgetLimit"]["Amount"]),
         ("limit_unit", budget["BudgetLimit"]["Unit"]),
         ("time_unit", budget["TimeUnit"]),
-    ], notifications)
+    ], [Block(["cost_filter"], [("name", "TagKeyValue"), ("values", [budget_tag_filter(spec)])]),
+        *notifications])
 
 
 def render_terraform(spec: ProjectSpec, plans: list[SchedulePlan]) -> str:
@@ -127,7 +128,7 @@ def render_terraform(spec: ProjectSpec, plans: list[SchedulePlan]) -> str:
         ("aws", {"source": "hashicorp/aws", "version": ">= 5.0"})])])]
     requests = schedule_requests(plans, ROLE_REF)
     if requests:
-        blocks += _role_blocks(plans)
+        blocks += _role_blocks(spec, plans)
         blocks += [_schedule_block(r) for r in requests]
     budget = _budget_block(spec)
     if budget is not None:

@@ -23,9 +23,11 @@ mlscope refuses it with one line that says what Custodian would do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from mlscope.costs.schedules.model import (
     TZ_ALIASES,
@@ -347,6 +349,51 @@ def to_custodian(schedule: Schedule, tz_name: str | None = None) -> str:
         raise InputError("a never-on schedule cannot be written as offhours",
                          "give at least one running period")
     return f"off={_fmt_events(offs)};on={_fmt_events(ons)};tz={tz_name or schedule.timezone}"
+
+
+def custodian_tz_name(zone: str) -> str:
+    """How to write an IANA zone in a policy's `default_tz`, which Custodian does not lower-case
+    (Time.get_tz: an alias, or a name that title-casing leaves as it is): `Etc/UTC` → `utc`."""
+    candidates = [zone, zone.lower(), *sorted(a for a, z in TZ_ALIASES.items() if z == zone)]
+    for name in candidates:
+        if custodian_zone(name) == zone and (name == zone.lower() or name.title() == name
+                                             or name in TZ_ALIASES):
+            return name
+    # UTC, GMT, CET...: their lower-case names are aliases of a locality with the same clock.
+    alias = zone.lower()
+    if alias in TZ_ALIASES and _same_clock(zone, TZ_ALIASES[alias]):
+        return alias
+    raise InputError(f"Cloud Custodian cannot name the time zone {zone}",
+                     "use another IANA zone for this schedule")
+
+
+def _same_clock(a: str, b: str) -> bool:
+    za, zb = ZoneInfo(a), ZoneInfo(b)
+    for year in (2025, 2026, 2027):
+        for month in range(1, 13):
+            for day in (1, 15):
+                when = datetime(year, month, day, 12, tzinfo=UTC)
+                if when.astimezone(za).utcoffset() != when.astimezone(zb).utcoffset():
+                    return False
+    return True
+
+
+# Tag value rules of the services the Custodian export tags (max 256 characters each).
+# SageMaker: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (its Tag API reference); EC2 allows any character.
+TAG_VALUE_RULES: dict[str, re.Pattern[str] | None] = {
+    "sagemaker-notebook": re.compile(r"[\w\s.:/=+\-@]*"),
+    "ec2": None,
+}
+
+
+def tag_value_for(resource_type: str, value: str) -> str:
+    """The offhours tag value as that service accepts it: escaped where `( ) , ;` are not."""
+    rule = TAG_VALUE_RULES[resource_type]
+    out = value if rule is None or rule.fullmatch(value) else escape_tag(value)
+    if len(out) > 256 or (rule is not None and not rule.fullmatch(out)):
+        raise InputError(f"the offhours tag '{out}' is not a valid {resource_type} tag value",
+                         "simplify the schedule (fewer on/off items)")
+    return out
 
 
 def escape_tag(value: str) -> str:
