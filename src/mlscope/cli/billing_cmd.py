@@ -127,10 +127,10 @@ def sql_cmd(paths: tuple[str, ...], dialect: str, table: str, by: tuple[str, ...
     chosen = DIALECTS[dialect]
     with open_billing(list(paths), _tag_keys(env_tags)) as data:
         view = data.normalized_sql(chosen, table if dialect == "athena" else None)
-        summary = Query(chosen, data.tag_keys).summary(VIEW, list(by), month)
+        summary = Query(chosen, data.tag_keys, data.format).summary(VIEW, list(by), month)
     click.echo(f"-- mlscope billing: {data.format} export, {dialect} dialect")
     click.echo(f"CREATE OR REPLACE VIEW {VIEW} AS\n{view};\n")
-    click.echo(f"{summary};")
+    click.echo(f"-- the groups, the totals by currency and untagged cost by resource\n{summary};")
 
 
 

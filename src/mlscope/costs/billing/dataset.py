@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscope.costs.billing.dialect import DUCKDB, Dialect, quote
+from mlscope.costs.billing.dialect import DUCKDB, Dialect, literal, quote
 from mlscope.costs.billing.formats import detect, normalized_select, unknown_format_error
 from mlscope.costs.billing.query import Query, TagKeys
 from mlscope.costs.billing.sources import Sources, resolve
@@ -48,7 +48,8 @@ def _clean(value: Any) -> Any:
 class BillingData:
     """A DuckDB connection with the normalized view `billing_line_items` over the exports."""
 
-    def __init__(self, paths: list[str], tag_keys: TagKeys | None = None) -> None:
+    def __init__(self, paths: list[str], tag_keys: TagKeys | None = None,
+                 memory_limit: str | None = None) -> None:
         duckdb = require("duckdb", "billing")
         self._duckdb = duckdb
         self.tag_keys = tag_keys or TagKeys()
@@ -57,8 +58,12 @@ class BillingData:
         self.con = duckdb.connect()
         try:
             self.con.execute("SET TimeZone = 'UTC'")
+            if memory_limit is not None:
+                # DuckDB streams Parquet/CSV and spills to disk, so exports larger than RAM fit.
+                self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
             self.parts = self._parts()
             self.format = self.parts[0].fmt
+            self.query = Query(DUCKDB, self.tag_keys, self.format)
             self.view_sql = self.normalized_sql(DUCKDB)
             self.con.execute(f"CREATE TEMP VIEW {VIEW} AS\n{self.view_sql}")
         except BaseException:
@@ -139,8 +144,9 @@ class BillingData:
         """The `billing summary --json` object (see docs/billing.md for the schema)."""
         rows = self.fetch(self.query.summary(VIEW, by, month))
         n = len(by)
-        dims_mask = ((1 << n) - 1) << 4
-        group_id, currency_id, untagged_id = 0b1111, dims_mask | 0b0111, dims_mask | 0b1000
+        # GROUPING() bits, leftmost column first: 0 where the column is grouped.
+        dims_mask = ((1 << n) - 1) << 3
+        group_id, currency_id, untagged_id = 0b111, dims_mask | 0b011, dims_mask | 0b100
         groups, currencies, untagged = [], [], []
         for row in rows:
             gid = row[n + 4]
@@ -155,12 +161,12 @@ class BillingData:
             elif gid == untagged_id and row[n + 1]:
                 untagged.append({"resource_id": row[n + 2], "service": row[n + 3],
                                  "billed_cost": billed or 0.0, "effective_cost": effective or 0.0})
+        untagged.sort(key=lambda u: -abs(u["effective_cost"]))
         total_rows = sum(c[1] for c in currencies)
         billed_total = sum(c[2] for c in currencies)
         effective_total = sum(c[3] for c in currencies)
         named = sorted({c[0] for c in currencies if c[0]})
         groups.sort(key=lambda g: (-abs(g["effective_cost"]), str(g["key"])))
-        untagged.sort(key=lambda u: -abs(u["effective_cost"]))
         untagged_cost = sum(u["effective_cost"] for u in untagged)
         return {
             "format": self.format,

@@ -49,10 +49,6 @@ class Dialect:
             return f"regexp_replace({text}, {pattern}, {replacement})"
         return f"regexp_replace({text}, {pattern}, {replacement}, 'g')"
 
-    def struct_value(self, row: str) -> str:
-        """The `value` field of a (key, value) entry that may be NULL."""
-        return f"{row}[2]" if self.athena else f"struct_extract({row}, 'value')"
-
     def month(self, ts: str) -> str:
         return f"date_format({ts}, '%Y-%m')" if self.athena else f"strftime({ts}, '%Y-%m')"
 
@@ -73,34 +69,18 @@ class Dialect:
             return f"CAST(from_iso8601_timestamp({expr}) AT TIME ZONE 'UTC' AS TIMESTAMP)"
         return f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
-    def entry_key(self, var: str) -> str:
-        # map_entries gives STRUCT(key, value) in DuckDB and ROW(key, value) in Trino (by index).
-        return f"{var}[1]" if self.athena else f"{var}.key"
+    def map_get(self, map_expr: str, key: str) -> str:
+        return f"element_at({map_expr}, {key})" if self.athena else f"{map_expr}[{key}]"
 
-    def entry_value(self, var: str) -> str:
-        return f"{var}[2]" if self.athena else f"{var}.value"
-
-    def make_entry(self, key: str, value: str) -> str:
+    def make_map(self, keys: list[str], values: list[str]) -> str:
         if self.athena:
-            return f"CAST(ROW({key}, {value}) AS ROW(key VARCHAR, value VARCHAR))"
-        return f"{{'key': {key}, 'value': {value}}}"
+            return f"MAP(ARRAY[{', '.join(keys)}], ARRAY[{', '.join(values)}])"
+        return f"MAP([{', '.join(keys)}], [{', '.join(values)}])"
 
-    def empty_entries(self) -> str:
+    def empty_map(self) -> str:
         if self.athena:
-            return "CAST(ARRAY[] AS ARRAY(ROW(key VARCHAR, value VARCHAR)))"
-        return "CAST([] AS STRUCT(key VARCHAR, value VARCHAR)[])"
-
-    def entries_of(self, map_expr: str) -> str:
-        return f"map_entries({map_expr})"
-
-    def concat_lists(self, parts: list[str]) -> str:
-        if len(parts) == 1:
-            return parts[0]
-        fn = "concat" if self.athena else "list_concat"
-        out = parts[0]
-        for part in parts[1:]:
-            out = f"{fn}({out}, {part})"
-        return out
+            return "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
+        return "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
 
 
 DUCKDB = Dialect("duckdb")

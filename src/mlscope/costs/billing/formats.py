@@ -34,7 +34,7 @@ NORMALIZED = (
     "usage_start", "day", "month", "provider", "account", "service", "region", "instance_type",
     "usage_type", "description", "resource_id", "charge_type", "charge_category", "charge_class",
     "pricing_category", "commitment_id", "commitment_status", "currency", "usage_amount",
-    "billed_cost", "effective_cost", "list_cost", "tag_entries",
+    "billed_cost", "effective_cost", "list_cost", "tags",
 )
 
 # Instance types inside usage types or descriptions: BoxUsage:m5.large, USE1-Host:ml.c5.xlarge.
@@ -68,12 +68,6 @@ def normalize_tag_key(key: str) -> str:
     """One spelling per tag across formats: `user:CostCenter`, `user_cost_center` -> costcenter."""
     key = re.sub(r"^user[:_]", "", key, flags=re.I)
     return re.sub(r"[^a-z0-9]", "", key.lower())
-
-
-def tag_key_sql(d: Dialect, expr: str) -> str:
-    """`normalize_tag_key` in SQL."""
-    stripped = f"regexp_replace({expr}, '^(user[:_]|USER[:_]|User[:_])', '')"
-    return d.replace_all(f"lower({stripped})", "'[^a-z0-9]'", "''")
 
 
 def detect(columns: Mapping[str, str]) -> str:
@@ -158,27 +152,17 @@ class Columns:
             return "CAST(NULL AS TIMESTAMP)"
         return self.dialect.timestamp(quote(name), self.is_text(canon))
 
-    def map_entries(self, canon: str) -> str | None:
-        """The entries of a map column (or of a JSON object held as text, as in CSV exports)."""
+    def tag_map(self, canon: str) -> str | None:
+        """A map column (or a JSON object held as text, as in CSV exports) as MAP(text, text)."""
         name = self.actual(canon)
         if name is None:
             return None
         kind = self.types[name].upper()
         if kind.startswith("MAP"):
-            source = quote(name)
-        elif kind in ("VARCHAR", "JSON"):
-            source = self.dialect.json_map(f"NULLIF({quote(name)}, '')")
-        else:
-            return None
-        return f"COALESCE({self.dialect.entries_of(source)}, {self.dialect.empty_entries()})"
-
-
-def _normalized_entries(d: Dialect, entries: str) -> str:
-    """Tag entries with keys spelled by `normalize_tag_key` and empty values dropped."""
-    e = "e"
-    renamed = d.list_transform(
-        entries, e, d.make_entry(tag_key_sql(d, d.entry_key(e)), f"NULLIF({d.entry_value(e)}, '')"))
-    return d.list_filter(renamed, e, f"{d.entry_value(e)} IS NOT NULL")
+            return quote(name)
+        if kind in ("VARCHAR", "JSON"):
+            return self.dialect.json_map(f"NULLIF({quote(name)}, '')")
+        return None
 
 
 def _instance(d: Dialect, *exprs: str) -> str:
@@ -186,30 +170,31 @@ def _instance(d: Dialect, *exprs: str) -> str:
 
 
 def _cur_tags(c: Columns) -> str:
+    """The tags of a CUR line item as one map.
+
+    CUR 2.0 has a `resource_tags` (or `tags`) map keyed `user_<key>`; legacy CUR has one column
+    per tag (`resourceTags/user:env`, Athena `resource_tags_user_env`), gathered here into a map
+    keyed by `normalize_tag_key` so a lookup finds them whatever the export's spelling.
+    """
     d = c.dialect
-    parts = []
     for canon in ("resource_tags", "tags"):
-        entries = c.map_entries(canon)
-        if entries is not None:
-            parts.append(_normalized_entries(d, entries))
-    # Legacy CUR: one column per tag (`resourceTags/user:env`, Athena `resource_tags_user_env`).
+        found = c.tag_map(canon)
+        if found is not None:
+            return found
     legacy: dict[str, list[str]] = {}
     for name in c.types:
-        if name.startswith("resourceTags/") or (name.startswith("resource_tags_")):
+        if name.startswith("resourceTags/") or name.startswith("resource_tags_"):
             key = normalize_tag_key(name.split("/", 1)[1] if "/" in name else
                                     name[len("resource_tags_"):])
             legacy.setdefault(key, []).append(name)
-    if legacy:
-        fields = []
-        for key, names in sorted(legacy.items()):
-            values = [f"NULLIF(CAST({quote(n)} AS VARCHAR), '')" for n in names]
-            value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
-            fields.append(d.make_entry(literal(key), value))
-        e = "e"
-        parts.append(d.list_filter(f"[{', '.join(fields)}]" if not d.athena
-                                   else f"ARRAY[{', '.join(fields)}]", e,
-                                   f"{d.entry_value(e)} IS NOT NULL"))
-    return d.concat_lists(parts) if parts else d.empty_entries()
+    if not legacy:
+        return d.empty_map()
+    keys, values = [], []
+    for key, names in sorted(legacy.items()):
+        parts = [f"NULLIF(CAST({quote(n)} AS VARCHAR), '')" for n in names]
+        keys.append(literal(key))
+        values.append(parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})")
+    return d.make_map(keys, values)
 
 
 def cur_select(c: Columns) -> dict[str, str]:
@@ -279,7 +264,7 @@ def cur_select(c: Columns) -> dict[str, str]:
         "effective_cost": effective,
         "list_cost": f"COALESCE({c.num('pricing_public_on_demand_cost')}, {unblended}, 0)"
         if c.has("pricing_public_on_demand_cost") else f"COALESCE({unblended}, 0)",
-        "tag_entries": _cur_tags(c),
+        "tags": _cur_tags(c),
     }
 
 
@@ -294,7 +279,7 @@ def focus_select(c: Columns) -> dict[str, str]:
     billed = c.num("BilledCost")
     usage_type = c.first_text("x_UsageType", "SkuMeter")
     description = c.text("ChargeDescription")
-    tags = c.map_entries("Tags")
+    tags = c.tag_map("Tags")
     return {
         "usage_start": c.ts("ChargePeriodStart"),
         "provider": c.first_text("ProviderName", "ServiceProviderName", "PublisherName"),
@@ -319,7 +304,7 @@ def focus_select(c: Columns) -> dict[str, str]:
         "billed_cost": f"COALESCE({billed}, 0)",
         "effective_cost": f"COALESCE({c.num('EffectiveCost')}, {billed}, 0)",
         "list_cost": f"COALESCE({c.num('ListCost')}, {billed}, 0)",
-        "tag_entries": _normalized_entries(d, tags) if tags else d.empty_entries(),
+        "tags": tags or d.empty_map(),
     }
 
 

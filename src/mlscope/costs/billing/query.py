@@ -56,15 +56,19 @@ class TagKeys:
 class Query:
     dialect: Dialect
     tag_keys: TagKeys = field(default_factory=TagKeys)
+    fmt: str | None = None  # the export's format: fewer key spellings to try when known
 
     def tag(self, *names: str) -> str:
-        """The value of the first of these tags a line item has, or NULL."""
+        """The value of the first of these tags a line item has, or NULL (empty counts as none).
+
+        Map lookups of the key's usual spellings (computed here, once) rather than normalizing
+        every key of every row: that keeps `--by env` near DuckDB's raw scan speed.
+        """
         d = self.dialect
         lookups = []
         for name in names:
-            key = normalize_tag_key(name)
-            found = d.list_filter("tag_entries", "t", f"{d.entry_key('t')} = {literal(key)}")
-            lookups.append(d.struct_value(d.first(found)))
+            for key in tag_spellings(name, self.fmt):
+                lookups.append(f"NULLIF({d.map_get('tags', literal(key))}, '')")
         return lookups[0] if len(lookups) == 1 else f"COALESCE({', '.join(lookups)})"
 
     def job_kind(self) -> str:
@@ -98,21 +102,31 @@ class Query:
         return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
     def summary(self, view: str, by: list[str], month: str | None) -> str:
-        """One scan: the groups, the totals by currency, and untagged cost by resource."""
-        dims = [self.dim(b) for b in by]
+        """One scan: the groups, the totals by currency, and untagged cost by resource.
+
+        One scan matters: decoding the tag map column costs more than the aggregation, so the
+        untagged share rides along as a third grouping set instead of a second query.
+        """
+        # The env tag is looked up once per row, for the untagged share and for `--by env`.
+        dims = ["env_value" if b == "env" else self.dim(b) for b in by]
         env = self.tag(*self.tag_keys.env)
         select = [f"{e} AS d{i}" for i, e in enumerate(dims)]
-        sets = [f"({', '.join(f'd{i}' for i in range(len(dims)))})" if dims else "()",
-                "(currency)", "(untagged, resource_id, service)"]
-        grouping_cols = [f"d{i}" for i in range(len(dims))] + ["currency", "untagged",
-                                                               "resource_id", "service"]
+        names = [f"d{i}" for i in range(len(dims))]
+        sets = [f"({', '.join(names)})", "(currency)", "(untagged, u_resource)"]
+        grouping = [*names, "currency", "untagged", "u_resource"]
+        # Tagged rows collapse into one group of the last set: only untagged ones are listed.
         return (
-            f"SELECT {', '.join([*select, 'currency', 'untagged', 'resource_id', 'service'])},\n"
-            f"  GROUPING({', '.join(grouping_cols)}) AS grouping_id,\n"
+            f"SELECT {', '.join([*select, 'currency', 'untagged', 'u_resource'])},\n"
+            f"  MAX(u_service) AS u_service,\n"
+            f"  GROUPING({', '.join(grouping)}) AS grouping_id,\n"
             f"  COUNT(*) AS line_items, SUM(billed_cost) AS billed_cost,\n"
             f"  SUM(effective_cost) AS effective_cost, SUM(list_cost) AS list_cost\n"
-            f"FROM (SELECT *, {env} IS NULL AS untagged FROM {view}) AS b\n"
-            f"{self.where(month)}\n"
+            f"FROM (SELECT *,\n"
+            f"  CASE WHEN untagged THEN resource_id END AS u_resource,\n"
+            f"  CASE WHEN untagged THEN service END AS u_service\n"
+            f"  FROM (SELECT *, env_value IS NULL AS untagged\n"
+            f"  FROM (SELECT *, {env} AS env_value FROM {view}) AS e\n"
+            f"  {self.where(month)}) AS t) AS b\n"
             f"GROUP BY GROUPING SETS ({', '.join(sets)})")
 
     def daily(self, view: str, by: str | None, month: str | None = None,
@@ -122,6 +136,28 @@ class Query:
         return (f"SELECT day, {key} AS k, SUM(effective_cost) AS cost, "
                 f"SUM(billed_cost) AS billed\nFROM {view}\n{self.where(month, where)}\n"
                 f"GROUP BY 1, 2 ORDER BY 1")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def tag_spellings(name: str, fmt: str | None = None) -> list[str]:
+    """The keys a tag may have in an export: CUR 2.0's `user_<snake>` (and as written), FOCUS's
+    as written (and lower case), legacy CUR's `normalize_tag_key` (its columns are gathered into
+    a map under that key). Unknown format: all of them."""
+    base = name[5:] if name.lower().startswith(("user:", "user_")) else name
+    snake = re.sub(r"[^a-z0-9]+", "_", _snake(base)).strip("_")
+    if fmt == "cur2":
+        out = [f"user_{snake}", f"user_{base}", name]
+    elif fmt == "cur-legacy":
+        out = [normalize_tag_key(name)]
+    elif fmt is not None and fmt.startswith("focus"):
+        out = [name, base, base.lower()]
+    else:
+        out = [name, base, base.lower(), f"user_{snake}", f"user_{base}", f"user:{base}",
+               normalize_tag_key(name)]
+    return list(dict.fromkeys(k for k in out if k))
 
 
 def check_month(month: str) -> str:
