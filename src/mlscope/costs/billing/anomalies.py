@@ -20,7 +20,7 @@ import numpy as np
 
 WINDOW_DAYS = 28
 MIN_HISTORY = 7
-Z = 4.0
+Z = 5.0
 REL_FLOOR = 0.10  # a day's scale is at least 10% of its expected cost
 SHIFT_DAYS = 3
 MAD_TO_SD = 1.4826
@@ -54,7 +54,10 @@ def detect_series(days: list[dt.date], values: np.ndarray, floor: float,
     """Spikes in one daily series (days consecutive, missing days already filled with 0)."""
     out: list[dict[str, Any]] = []
     history: list[tuple[dt.date, float]] = []
-    pending: list[tuple[dt.date, float]] = []  # anomalous days of a possible level shift
+    # Anomalous days of a possible level shift: (day, value, expected), and normal days since.
+    pending: list[tuple[dt.date, float, float]] = []
+    gap = 0
+    unseen: set[bool] = set()  # day kinds (weekend?) not yet seen since the last level shift
     for day, value in zip(days, values, strict=True):
         ref = _expected(history[-WINDOW_DAYS:], day)
         if ref is None:
@@ -63,19 +66,36 @@ def detect_series(days: list[dt.date], values: np.ndarray, floor: float,
         expected, scale = ref
         impact = float(value) - expected
         anomalous = impact > settings.z * scale and impact >= floor
+        kind = _weekend(day)
+        if kind in unseen:
+            unseen.discard(kind)
+            if anomalous and expected > 0:
+                # The first weekend (or weekday) after a shift: the shift may be additive, so
+                # this kind of day moves by its own ratio; absorb it rather than re-alert.
+                ratio = float(value) / expected
+                history = [(d, v * ratio if _weekend(d) == kind else v) for d, v in history]
+                history.append((day, float(value)))
+                continue
         if anomalous:
             if not pending:
                 out.append({"date": day.isoformat(), "actual": float(value),
                             "expected": expected, "impact": impact, "kind": "spike"})
-            pending.append((day, float(value)))
+            pending.append((day, float(value), expected))
+            gap = 0
             if len(pending) >= SHIFT_DAYS:
-                # A level shift: the new level is the baseline from now on.
-                history = list(pending)
+                # A level shift: rescale the history to the new level (keeping its weekday
+                # pattern) so the baseline absorbs it instead of alerting every day.
+                ratio = float(np.median([v / e for _, v, e in pending if e > 0] or [1.0]))
+                history = [(d, v * ratio) for d, v in history] + [(d, v) for d, v, _ in pending]
+                unseen = {not _weekend(pending[-1][0])} | ({False, True} - {
+                    _weekend(d) for d, _, _ in pending})
                 pending = []
             continue
-        if pending and len(pending) < SHIFT_DAYS:
-            pending = []  # a transient spike: keep it out of the baseline
         history.append((day, float(value)))
+        if pending:
+            gap += 1
+            if gap >= 2:
+                pending = []  # a transient spike: it stays out of the baseline
     return out
 
 

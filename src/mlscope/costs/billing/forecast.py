@@ -26,6 +26,10 @@ MAD_TO_SD = 1.4826
 # Floors so a perfectly flat history still gets an honest, if narrow, range.
 MIN_DAILY_SIGMA = 0.05
 TREND_DAMPING = 0.75
+# Widening of the level and trend uncertainty, set by the backtest (benchmarks/billing_forecast.py)
+# so the P10-P90 range covers the truth about 80% of the time on generated data.
+LEVEL_INFLATION = 3.0
+SLOPE_INFLATION = 4.0
 
 
 @dataclass
@@ -136,8 +140,8 @@ def fit(history: Mapping[dt.date, float], last_day: dt.date) -> DailyModel | Non
     else:
         sigma_day = 0.5  # a day or two of history: say so with a wide range
     n_level = min(LEVEL_DAYS, len(y))
-    sigma_level = sigma_day / np.sqrt(n_level) * 2.0 if len(y) >= 3 else 0.5
-    sigma_slope = (sigma_day * level / max(len(trend_y), 1) ** 1.5 * 2.0
+    sigma_level = sigma_day / np.sqrt(n_level) * LEVEL_INFLATION if len(y) >= 3 else 0.5
+    sigma_slope = (sigma_day * level / max(len(trend_y), 1) ** 1.5 * SLOPE_INFLATION
                    if len(trend_y) >= 3 else abs(level) * 0.02)
     return DailyModel(level, slope, fwd, fwe, sigma_day, sigma_level, sigma_slope, last_day)
 
