@@ -140,7 +140,7 @@ def _spec_and_paths(spec_path: Path, paths: tuple[str, ...]) -> tuple[Any, list[
     from mlscope.spec.loader import load_spec
 
     spec = load_spec(spec_path)
-    return spec, list(paths) if paths else export_paths(spec, spec_path)
+    return spec, list(paths) if paths else export_paths(spec)
 
 
 @billing.command("anomalies")

@@ -111,7 +111,10 @@ def read_spec_text(path: str | Path) -> str:
 
 
 def load_spec(path: str | Path, checks: Sequence[SpecCheck] = ()) -> ProjectSpec:
-    return load_spec_text(read_spec_text(path), str(path), checks)
+    spec = load_spec_text(read_spec_text(path), str(path), checks)
+    if spec.billing is not None:  # relative billing export paths are relative to the spec
+        spec.billing.set_source(path)
+    return spec
 
 
 def validate_file(path: str | Path, checks: Sequence[SpecCheck] = ()) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from mlscope.costs.billing.anomalies import Settings, detect
@@ -26,19 +25,13 @@ def tag_keys_of(spec: ProjectSpec | None) -> TagKeys:
                    component=tuple(keys.component))
 
 
-def export_paths(spec: ProjectSpec, spec_path: str | Path | None) -> list[str]:
-    """The spec's `billing.export` paths; relative ones are relative to the spec's folder."""
+def export_paths(spec: ProjectSpec) -> list[str]:
+    """The spec's `billing.export` paths (relative ones resolved against the spec's folder)."""
     section = getattr(spec, "billing", None)
     if section is None:
         raise InputError("the spec has no `billing:` section",
                          "add `billing: {export: PATH}` or pass the export's path")
-    base = Path(spec_path).parent if spec_path is not None else Path.cwd()
-    if spec_path is not None and Path(spec_path).is_dir():
-        base = Path(spec_path)
-    out = []
-    for p in section.exports():
-        out.append(p if p.startswith("s3://") or Path(p).is_absolute() else str(base / p))
-    return out
+    return list(section.exports())
 
 
 def pick_month(data: BillingData, month: str | None) -> str:
@@ -100,12 +93,17 @@ def anomalies(data: BillingData, by: str = "service", month: str | None = None,
     return result
 
 
-def _planned(spec: ProjectSpec, month: str) -> dict[str, dict[str, float]]:
+def _planned(spec: ProjectSpec, month: str) -> tuple[dict[str, dict[str, float]],
+                                                     dict[str, float]]:
+    """Each environment's planned P10/P50/P90 for the month, and the total's (the cost engine's
+    own quantiles of the summed draws: quantiles do not add up across environments)."""
     from mlscope.costs.runrate import estimate_costs
 
     report = estimate_costs(spec, start=(int(month[:4]), int(month[5:7])), months=1)
-    return {e["name"]: {k: float(e["monthly"][0][k]) for k in ("p10", "p50", "p90")}
+    keys = ("p10", "p50", "p90")
+    envs = {e["name"]: {k: float(e["monthly"][0][k]) for k in keys}
             for e in report["environments"]}
+    return envs, {k: float(report["total"]["monthly"][0][k]) for k in keys}
 
 
 def _status(planned: dict[str, float], fc: Forecast | None) -> str:
@@ -122,7 +120,7 @@ def compare(data: BillingData, spec: ProjectSpec, month: str | None = None,
             seed: int = 0) -> dict[str, Any]:
     """Each spec environment's planned P10/P50/P90 beside its actual and forecast."""
     month = pick_month(data, month)
-    planned = _planned(spec, month)
+    planned, planned_total = _planned(spec, month)
     by_env = forecasts_by(data, "env", month, seed)
     lowered: dict[str, list[Any]] = {}
     for key in by_env:
@@ -151,8 +149,7 @@ def compare(data: BillingData, spec: ProjectSpec, month: str | None = None,
         "untagged": {"actual_to_date": untagged.to_date if untagged else 0.0,
                      "forecast": ({"p10": untagged.p10, "p50": untagged.p50,
                                    "p90": untagged.p90} if untagged else None)},
-        "total": {"planned": {k: sum(e["planned"][k] for e in envs) for k in ("p10", "p50",
-                                                                            "p90")},
+        "total": {"planned": planned_total,
                   "actual_to_date": total.to_date,
                   "forecast": {"p10": total.p10, "p50": total.p50, "p90": total.p90}},
     }

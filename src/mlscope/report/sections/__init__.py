@@ -11,7 +11,15 @@ from typing import Any
 
 from mlscope.errors import MlscopeError
 from mlscope.report.model import EngineUnavailable, Section
-from mlscope.report.sections import architecture, assumptions, costs, estimate, inference, plan
+from mlscope.report.sections import (
+    architecture,
+    assumptions,
+    billing,
+    costs,
+    estimate,
+    inference,
+    plan,
+)
 from mlscope.spec.models import ProjectSpec
 
 # id -> (title, lead, engine) of each section, used when its builder cannot finish.
@@ -29,6 +37,8 @@ _PLACEHOLDERS: dict[str, tuple[str, str, str]] = {
              "plan"),
     "inference": ("On-device assistant", "The voice loop on the device and in the cloud.",
                   "inference estimator"),
+    "actuals": ("Actual vs plan", "What AWS actually charged against the plan.",
+                "billing engine"),
 }
 
 
@@ -74,5 +84,7 @@ def build_sections(spec: ProjectSpec) -> list[Section]:
         _guarded("plan", lambda: plan.build(spec)),
         _guarded("inference", lambda: inference.build(spec)),
     ]
+    if spec.billing is not None:  # only with an export: no section, no numbers without one
+        built.append(_guarded("actuals", lambda: billing.build(spec)))
     built.append(assumptions.build(built))
     return built
