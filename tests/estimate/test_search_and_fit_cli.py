@@ -184,3 +184,14 @@ def test_vision_cli(run) -> None:  # type: ignore[no-untyped-def]
     table = run("estimate", "training", "--model", "resnet-50", "--samples", "1.28M",
                 "--accelerator", "A100", "--count", "8")
     assert table.code == 0 and "samples x epochs" in table.out
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    (["--tensor-parallel", "3"], "not a multiple"),
+    (["--tensor-parallel", "16"], "stays within a node"),
+    (["--pipeline-parallel", "3"], "not a multiple"),
+])
+def test_bad_parallel_degrees(run, extra: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+    res = run("estimate", "training", "--params", "7e9", "--tokens", "1e11", "--accelerator",
+              "H100", "--count", "8", *extra)
+    assert res.code == 2 and needle in res.err and res.err.strip().count("\n") == 0

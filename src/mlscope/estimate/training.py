@@ -321,6 +321,14 @@ def _plan_at(setup: TrainingSetup, acc: Accelerator, count: int | None, per_node
     """(count, the cheapest strategy that fits there); raises naming what would fit."""
     w = setup.workload(precision)
     pins = setup.pins()
+    tp, pp = setup.tensor_parallel, setup.pipeline_parallel
+    if tp is not None and tp > per_node:
+        raise InputError(f"--tensor-parallel {tp} exceeds the {per_node} accelerators of one "
+                         "node (tensor parallelism stays within a node)",
+                         f"use --tensor-parallel {per_node} or less")
+    if count is not None and count % ((tp or 1) * (pp or 1)):
+        raise InputError(f"--count {count} is not a multiple of tensor x pipeline parallel "
+                         f"({tp or 1} x {pp or 1})", "pick degrees that divide the count")
     if count is not None:
         found = plan(w, acc.memory_gb, count, per_node, intra, **pins)
         if found is not None:
@@ -428,6 +436,9 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
             f"training time, checkpoint saves {io.checkpoint_hours * 60:,.1f} min")
 
     assumptions = list(flops.assumptions) + list(memory.notes) + list(io.notes) + fixed_notes
+    if not acc.trains:
+        assumptions.append(f"{acc.name} is an inference part (catalog `use`): the config "
+                           "search never proposes it for training")
     if not fixed_notes:
         assumptions.append("checkpoint writes and restarts of a clean run are inside the "
                            "fitted whole-run utilization: not added again")
