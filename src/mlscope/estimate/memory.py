@@ -250,12 +250,6 @@ def smallest_count(w: Workload, capacity_gb: float, per_node: int = 8, **pins: o
     return hi
 
 
-def unfit(w: Workload, capacity_gb: float, count: int, s: Strategy) -> MemoryPlan:
-    """The memory of the cheapest plain strategy, for reporting a configuration that fails."""
-    parts = memory_parts(w, count, s)
-    return _made(w, parts, total_gb(parts), capacity_gb, False, None, s, count, 1.0, 0.0)
-
-
 def _made(w: Workload, parts: dict[str, float], need: float, capacity_gb: float, fits: bool,
           min_count: int | None, s: Strategy, count: int, factor: float, bubble: float
           ) -> MemoryPlan:

@@ -13,8 +13,9 @@ from typing import Any
 from mlscope.catalog import Accelerator, Instance, get_catalog
 from mlscope.core.ranges import Range
 from mlscope.errors import InputError
+from mlscope.estimate.cluster import communication_factor
 from mlscope.estimate.memory import MemoryPlan, plan
-from mlscope.estimate.training import TrainingSetup, communication_factor
+from mlscope.estimate.training import TrainingSetup
 from mlscope.estimate.utilization import default_model
 from mlscope.pricing import (
     DEFAULT_SPOT,
@@ -162,7 +163,8 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
             work = flops_memo[recompute]
             median, sigma = util.distribution(acc.generation, count)
             step = (work / setup.tokens * 4e6) / (count * peak * median) * found.time_factor
-            comm, _ = communication_factor(setup, found, count, inst, step)
+            comm, _ = communication_factor(setup.shape.params * setup.trainable_fraction, found,
+                                           count, inst, step)
             wall = Range(work / (peak * count * 3600.0)) / Range(median, sigma) * (
                 found.time_factor * comm)
             for purchase in purchases:

@@ -14,9 +14,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlscope.catalog import Accelerator, Instance, get_catalog
-from mlscope.catalog.core import DEFAULT_REGION, FAST_INTERCONNECT_GBPS
+from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.core.ranges import Range
 from mlscope.errors import ConflictError, InputError
+from mlscope.estimate.cluster import (
+    DEFAULT_PER_NODE,
+    communication_factor,
+    node_for,
+    unpriced_instance_note,
+)
 from mlscope.estimate.flops import TrainingFlops, training_flops
 from mlscope.estimate.io import TOKENIZED_BYTES_PER_TOKEN, IoPlan, plan_io
 from mlscope.estimate.memory import (
@@ -47,20 +53,10 @@ DEFAULT_TDP_W = 400.0
 # over 8-bit and 4-bit frozen weights.
 FINETUNE_MODES = ("none", "full", "lora", "lora-8bit", "qlora")
 RECOMPUTE_MODES = ("none", "selective", "full")
-# Gradient all-reduce: the share of the network's line rate a ring achieves, and the share of
-# a step's compute that communication can hide behind (the backward pass, 2/3 of the FLOPs).
-NETWORK_EFFICIENCY = 0.8
-OVERLAP_SHARE = 2.0 / 3.0
-# The calibration runs trained on fabrics of at least p4d's 400 Gbps EFA per node (8 x 200 Gb/s
-# InfiniBand on Meta's RSC and DGX SuperPODs): the utilization fitted there, with its count
-# slope, already carries the communication of such a fabric.
-REFERENCE_GBPS = FAST_INTERCONNECT_GBPS
 # Fixed costs of fine-tuning jobs (rough): start-up (container image, model download and load,
 # compilation) and evaluation passes as a share of the training time.
 FINETUNE_STARTUP_HOURS = Range.from_p10_p90(0.1, 0.5)
 FINETUNE_EVAL_FACTOR = Range.from_p10_p90(1.02, 1.10)
-# Accelerators per node assumed for tensor parallelism when no AWS instance carries the part.
-DEFAULT_PER_NODE = 8
 
 
 def _finite_positive(value: float, what: str, fix: str) -> None:
@@ -130,42 +126,6 @@ class TrainingSetup:
     def flops(self, recompute: str = "none") -> TrainingFlops:
         return training_flops(self.shape, self.tokens, self.attention_seq, recompute,
                               self.trainable_fraction)
-
-
-def communication_factor(setup: TrainingSetup, memory: MemoryPlan, count: int,
-                         instance: Instance | None, step_seconds: float) -> tuple[float, str]:
-    """Time multiplier for gradient (and ZeRO-3 weight) traffic between nodes, and a note.
-
-    Per step each node sends about 2x the bf16 gradients of the model slice it holds (ring
-    all-reduce after an intra-node reduce; 1.5x that with ZeRO-3's weight gathers, ZeRO paper
-    section 7) over its network at NETWORK_EFFICIENCY of line rate, overlapped with the
-    backward pass; only what exceeds it adds time. The calibration runs trained on fabrics of
-    at least REFERENCE_GBPS per node, so their fitted utilization (and its count slope)
-    already carries that much communication: the term prices only the extra time of a slower
-    network, relative to the reference. Since the per-step compute shrinks as the count grows
-    at a fixed global batch, the penalty grows with the count.
-    """
-    if instance is None or not instance.accelerator_count:
-        return 1.0, ""
-    per_node = int(instance.accelerator_count)
-    nodes = math.ceil(count / per_node)
-    if nodes <= 1 or step_seconds <= 0:
-        return 1.0, ""
-    s = memory.strategy
-    trainable = setup.shape.params * setup.trainable_fraction
-    grad_bytes = 2.0 * trainable / s.pipeline_parallel
-    volume = 2.0 * grad_bytes * (nodes - 1) / nodes * (1.5 if s.zero_stage >= 3 else 1.0)
-
-    def exposed(gbps: float) -> float:
-        comm = volume / (gbps * 1e9 / 8.0 * NETWORK_EFFICIENCY)
-        return max(0.0, comm - OVERLAP_SHARE * step_seconds)
-
-    gbps = instance.network_gbps or 10.0
-    factor = max(1.0, (step_seconds + exposed(gbps)) / (step_seconds + exposed(REFERENCE_GBPS)))
-    note = (f"communication: {volume / 1e9:,.1f} GB per node per step over {gbps:g} Gbps "
-            f"({'EFA' if instance.efa else 'no EFA'}) against {step_seconds:.2f} s of compute "
-            f"per step: x{factor:.2f} time relative to a {REFERENCE_GBPS:g} Gbps fabric")
-    return factor, note
 
 
 @dataclass
@@ -280,42 +240,6 @@ def _plus(r: Range, usd: float) -> Range:
     return Range.from_p10_p90(r.p10 + usd, r.p90 + usd) if r.sigma > 0 else Range(r.median + usd)
 
 
-def node_for(accelerator: Accelerator, count: int, region: str) -> Instance | None:
-    """The EC2 instance to run `count` accelerators on.
-
-    Up to one node: the smallest instance that carries enough of them (cheapest on a tie), so
-    a one-GPU job is not priced on an 8-GPU node. Beyond one node: the largest node, preferring
-    one with a fast interconnect.
-    """
-    options = [i for i in get_catalog().instances_with(accelerator.name)
-               if i.region == region and i.on_demand_usd_hr]
-    if not options:
-        return None
-    enough = [i for i in options if i.accelerator_count >= count]
-    if enough:
-        return min(enough, key=lambda i: (i.accelerator_count, i.on_demand_usd_hr or 0))
-    return max(options, key=lambda i: (i.fast_interconnect, i.accelerator_count,
-                                       -(i.on_demand_usd_hr or 0)))
-
-
-def unpriced_instance_note(accelerator: Accelerator) -> str:
-    """Why there are no dollars: no instance at all, or an instance without a price."""
-    carriers = sorted({i.instance_type for i in get_catalog().instances_with(accelerator.name)})
-    if carriers:
-        return (f"{', '.join(carriers)} carries {accelerator.name} but the catalog has no price "
-                "for it in this region: no dollar figures (import prices with `mlscope "
-                "catalog import`)")
-    known = KNOWN_UNPRICED.get(accelerator.name)
-    if known:
-        return (f"{known} carries {accelerator.name}, but mlscope's catalog has no price for it: "
-                "no dollar figures (import prices with `mlscope catalog import`)")
-    return f"no AWS instance carries {accelerator.name}: no dollar figures"
-
-
-# Instances that exist but whose prices the reference data lacks (AWS trn2 launch, Dec 2024).
-KNOWN_UNPRICED = {"Trainium2": "trn2.48xlarge"}
-
-
 def _plan_at(setup: TrainingSetup, acc: Accelerator, count: int | None, per_node: int,
              intra: str, precision: str) -> tuple[int, MemoryPlan]:
     """(count, the cheapest strategy that fits there); raises naming what would fit."""
@@ -398,7 +322,8 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     step_tokens = 4e6
     step_seconds = (flops.model_flops / setup.tokens * step_tokens) / (
         count * peak * mfu_median) * memory.time_factor
-    comm, comm_note = communication_factor(setup, memory, count, instance, step_seconds)
+    comm, comm_note = communication_factor(setup.shape.params * setup.trainable_fraction, memory,
+                                           count, instance, step_seconds)
     if named is None and comm > 1.0:
         # Only an accelerator was named: the hours are those of a cluster with a fast fabric,
         # as in the calibration runs; the AWS node's slower network is stated, not applied.

@@ -201,11 +201,6 @@ def grouped_residuals(runs: list[Run], key: Callable[[Run], str] = lambda r: r.f
     return out
 
 
-def leave_one_out_residuals(runs: list[Run]) -> list[float]:
-    """Leave-one-run-out residuals (optimistic inside a family; kept for comparison)."""
-    return grouped_residuals(runs, key=lambda r: r.name)
-
-
 def _groups(runs: Iterable[Run], key: Callable[[Run], str]) -> list[str]:
     return sorted({key(r) for r in runs})
 

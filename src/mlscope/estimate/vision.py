@@ -22,8 +22,9 @@ from mlscope.catalog import get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.core.ranges import Range
 from mlscope.errors import DoesNotFitError, InputError, UnknownNameError
+from mlscope.estimate.cluster import node_for
 from mlscope.estimate.io import plan_io
-from mlscope.estimate.training import DEFAULT_TDP_W, POWER_SHARE, PUE, _plus, node_for
+from mlscope.estimate.training import DEFAULT_TDP_W, POWER_SHARE, PUE, _plus
 from mlscope.estimate.utilization import PRIOR_SIGMA, default_model
 from mlscope.pricing import DEFAULT_SPOT, PURCHASE_OPTIONS, SpotAssumptions, run_price
 
