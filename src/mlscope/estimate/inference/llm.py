@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from mlscope.catalog.devices import Device, device, devices
@@ -61,6 +62,7 @@ def memory_need(model: LlmModel, q: Quant, context: int, weights_gb: float | Non
     return MemoryNeed(weights, kv, overhead)
 
 
+@lru_cache(maxsize=1)
 def largest_device_memory() -> tuple[float, str]:
     """The most usable memory of any catalogued device or instance (for 'fits nowhere')."""
     from mlscope.catalog.core import get_catalog
