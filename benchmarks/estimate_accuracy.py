@@ -75,7 +75,7 @@ def main() -> None:
     excluded = [r for r in load_runs(include_excluded=True) if not r.fitted]
     orgs = len({r.organization for r in runs})
     print(f"{len(runs)} fitted runs from {orgs} organizations, {len({r.family for r in runs})} "
-          f"families; {len(excluded)} more listed but not fitted (more than one clean pass)\n")
+          f"families; {len(excluded)} more listed but not fitted (not one clean whole run)\n")
     by_family = evaluate(runs, lambda r: r.family)
     by_org = evaluate(runs, lambda r: r.organization)
     if "--runs" in sys.argv:
@@ -90,7 +90,7 @@ def main() -> None:
         print()
     summarize("family left out", by_family)
     summarize("organization left out", by_org)
-    print("\nnot fitted (more than one clean pass):")
+    print("\nnot fitted (not one clean whole run):")
     for r in excluded:
         print(f"  {r.name}: {r.excluded_why}")
 
