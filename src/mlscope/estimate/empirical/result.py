@@ -198,7 +198,7 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
             epochs: float = 1.0, instances: Sequence[str] = (), region: str | None = None,
             speed_overrides: dict[str, float] | None = None, seed: int = 0,
             fixed_level: float | None = None, target_iterations: int | None = None,
-            basis: str = "auto") -> CalibrationResult:
+            basis: str = "auto", measured_on: str | None = None) -> CalibrationResult:
     """Fit the measured runs and predict the target size here and on each instance."""
     fit_runs = [r for r in runs if not r.warmup and r.threads is None and r.exit_code == 0
                 and not r.over_budget]
@@ -230,15 +230,22 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
     gpu_share = float(np.median([min(1.0, (r.gpu_s or 0) / r.wall_s) for r in gpu_runs])
                       ) if gpu_runs else 0.0
     gpu_here = _gpu_here(fit_runs)
-    estimates = [estimate_instance(name, region, seconds.samples, memory.prediction.p90,
+    memory_measured = any(r.peak_rss_mb > 0 for r in fit_runs)
+    estimates = [estimate_instance(name, region, seconds.samples,
+                                   memory.prediction.p90 if memory_measured else None,
                                    parallel, speed_overrides or {}, gpu_share, gpu_here,
-                                   gpu_memory.prediction.p90 if gpu_memory else None)
+                                   gpu_memory.prediction.p90 if gpu_memory else None,
+                                   measured_on)
                  for name in instances]
     assumptions = [
         "time and memory follow the fitted curve up to the target size",
         f"runs on this machine were timed while it did other work; the range includes the "
         f"run-to-run scatter seen ({seconds.noise:.0%} log-SD noise)",
     ]
+    if measured_on:
+        assumptions.append(f"runs were SageMaker training jobs on {measured_on}: their training "
+                           "time (no provisioning or image download) is what was fitted; CPU "
+                           "time and memory are not reported by the API")
     if not seconds.fixed_measured:
         assumptions.append("the fixed cost (start-up, loading) was fitted, not measured by a "
                            "vanishing-size run")

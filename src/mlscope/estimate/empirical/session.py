@@ -362,6 +362,9 @@ def run_plan(plan: CalibrationPlan, resume: bool = False, progress: Progress | N
     from mlscope.estimate.empirical.result import analyze
 
     ex = execute(plan, resume, progress, runner)
+    measured_on = getattr(runner, "instance_type", None)
+    if measured_on:
+        analysis.setdefault("measured_on", measured_on)
     analysis.setdefault("fixed_level", plan.fixed)
     if plan.axis == "iterations":
         analysis["target_iterations"] = plan.target_iterations

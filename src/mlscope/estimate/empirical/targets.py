@@ -154,10 +154,11 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 
 
 def estimate_instance(instance_type: str, region: str | None, seconds_here: np.ndarray,
-                      peak_rss_mb_p90: float, parallel: Parallelism,
+                      peak_rss_mb_p90: float | None, parallel: Parallelism,
                       speed_overrides: dict[str, float], gpu_share: float = 0.0,
                       gpu_here: str | None = None,
-                      peak_gpu_mb_p90: float | None = None) -> InstanceEstimate:
+                      peak_gpu_mb_p90: float | None = None,
+                      measured_on: str | None = None) -> InstanceEstimate:
     """Hours and dollars on one instance, from the predictive draws of seconds here."""
     from mlscope.catalog import get_catalog
 
@@ -184,13 +185,20 @@ def estimate_instance(instance_type: str, region: str | None, seconds_here: np.n
                      "counted at CPU speed, which is optimistic")
     elif inst.accelerator:
         notes.append("measured without a GPU: assumes the job stays on the CPUs")
+    if measured_on is not None and measured_on.lower() == inst.instance_type.lower():
+        # Measured on this very instance type: no conversion of speed or CPUs.
+        cpu_scale, gpu_scale, speed = 1.0, 1.0, 1.0
+        basis = "measured on this instance type (--on sagemaker)"
+        notes = [n for n in notes if not n.startswith("GPU part scaled")]
     if family == "t3":
         notes.append("burstable: a long run may be throttled to the baseline CPU share")
     seconds = seconds_here * ((1.0 - gpu_share) * cpu_scale + gpu_share * gpu_scale)
     hours = seconds / 3600.0
     usable_mb = inst.memory_gib * 1024 * USABLE_MEMORY_SHARE
-    fits = peak_rss_mb_p90 <= usable_mb
-    if not fits:
+    fits = peak_rss_mb_p90 is None or peak_rss_mb_p90 <= usable_mb
+    if peak_rss_mb_p90 is None:
+        notes.append("peak memory was not measured (SageMaker's API reports none): not checked")
+    elif not fits:
         notes.append(f"predicted peak memory (P90 {peak_rss_mb_p90:,.0f} MB) exceeds "
                      f"{USABLE_MEMORY_SHARE:.0%} of {inst.memory_gib:g} GiB")
     if peak_gpu_mb_p90 is not None and peak_gpu_mb_p90 > 0:
