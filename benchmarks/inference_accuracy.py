@@ -143,10 +143,11 @@ def main() -> None:
         inside = est.encode_s.p10 <= measured <= est.encode_s.p90
         werrs.append((err, inside))
         eff = encoder_efficiency(device(r["device"]), whisper_model(r["model"]), measured * 1000)
-        print(f"  {r['device']:16} {r['model']:16} measured {measured:7.2f} s  predicted "
-              f"{est.encode_s.median:7.2f} s ({est.encode_s.p10:.2f}-{est.encode_s.p90:.2f})  "
-              f"|err| {err:5.0%}  efficiency {eff:.3f}"
-              + ("" if enc_fit else "  [no other family of this class: prefill efficiency]"))
+        borrowed = device(r["device"]).device_class not in enc_fit
+        print(f"  {r['device']:16} {r['model']:16} measured {measured * 1000:9.1f} ms  "
+              f"predicted {est.encode_s.median * 1000:9.1f} ms ({est.encode_s.p10 * 1000:.1f}-"
+              f"{est.encode_s.p90 * 1000:.1f})  |err| {err:5.0%}  efficiency {eff:.3f}"
+              + ("  [class held out: prefill efficiency x whisper ratio]" if borrowed else ""))
     print(f"  median |error| {statistics.median(e for e, _ in werrs):.0%}, in range "
           f"{sum(i for _, i in werrs) / len(werrs):.0%}")
     full = fit()

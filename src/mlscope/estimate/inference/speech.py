@@ -172,10 +172,18 @@ def estimate_speech(model: str = "whisper-base", device_name: str = "raspberry-p
         eff, sigma, rows = enc_fit[dev.device_class]
         basis = f"fitted on {rows} whisper.cpp bench results of {dev.device_class} devices"
     else:
+        # No whisper.cpp rows for this class: its LLM prefill efficiency times the whisper /
+        # prefill ratio the other classes show (a small encoder keeps a GPU far less busy
+        # than a 7B prompt does).
         p = fits.prefill_for(dev.device_class)
-        eff, sigma, rows = p.efficiency, math.hypot(p.sigma, 0.4), 0
+        logs = [math.log(e / fits.prefill_for(c).efficiency) for c, (e, _, _) in enc_fit.items()]
+        ratio = math.exp(sum(logs) / len(logs)) if logs else 1.0
+        spread = (math.sqrt(sum((v - math.log(ratio)) ** 2 for v in logs) / len(logs))
+                  if len(logs) > 1 else 0.5)
+        eff, sigma, rows = p.efficiency * ratio, math.hypot(p.sigma, max(0.5, spread)), 0
         basis = (f"no whisper.cpp results gathered for {dev.device_class}: its LLM prefill "
-                 "efficiency, with a wider range")
+                 f"efficiency x {ratio:.2f}, the whisper/prefill ratio of "
+                 f"{', '.join(enc_fit) or 'no class'}")
     encode = Range(wm.encoder_flops() / (eff * dev.compute_tflops * 1e12), sigma)
     dfit = fits.decode_for(dev.device_class)
     overhead = (dfit.b * (2 * wm.d_model * wm.decoder_layers * 14 * wm.d_model)
