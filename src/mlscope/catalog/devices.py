@@ -130,7 +130,11 @@ def device(name: str, region: str | None = None) -> Device:
     """The device called NAME (an edge device id or alias, or an AWS instance type)."""
     d = find_device(name, region)
     if d is None:
-        raise UnknownNameError("device", name, device_ids())
+        err = UnknownNameError("device", name, device_ids())
+        if not err.suggestions:
+            err.fix = ("use a device id such as raspberry-pi-5, jetson-orin-nano, apple-m2-max "
+                       "(see docs/inference.md) or an AWS GPU instance type such as g5.xlarge")
+        raise err
     return d
 
 
@@ -143,8 +147,7 @@ def _instance_device(name: str, region: str | None) -> Device | None:
         raise InputError(
             f"{inst.instance_type} has no accelerator and mlscope has no memory-bandwidth "
             "figure for its CPUs",
-            "pass --bandwidth-gbs (and --compute-tflops) for a CPU instance, or pick a GPU "
-            "instance such as g5.xlarge")
+            "pick a GPU instance such as g5.xlarge (CPU instances are not modelled)")
     acc = cat.find_accelerator(inst.accelerator)
     if acc is None or acc.bandwidth_gbs is None:
         raise InputError(f"no bandwidth figure for the accelerator of {inst.instance_type}",
@@ -153,8 +156,7 @@ def _instance_device(name: str, region: str | None) -> Device | None:
         raise InputError(
             f"{inst.instance_type} carries {acc.name}, which llama.cpp, Ollama and MLC do not "
             "run on (it needs the Neuron SDK)",
-            "pick a GPU instance (g5, g6, g6e, p4d, p5) or a device from `mlscope estimate "
-            "inference --list-devices`")
+            "pick a GPU instance (g5, g6, g6e, p4d, p5) or an edge device (docs/inference.md)")
     share = inst.accelerator_count or 1.0  # g6f: a quarter of an L4
     count = max(1, round(share))
     part = min(1.0, share)  # a fractional GPU gets that share of its bandwidth and compute
