@@ -21,6 +21,9 @@ def _release_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("MLSCOPE_STATE_DIR", str(state))
     monkeypatch.setenv("MLSCOPE_USER", "deployer@example.com")
+    monkeypatch.setenv("MLSCOPE_LOCAL_DEV", "1")  # library-level tests: flagged unsigned
+    monkeypatch.delenv("MLSCOPE_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("MLSCOPE_SPEC", raising=False)
     return state
 
 

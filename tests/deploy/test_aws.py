@@ -101,7 +101,7 @@ def test_first_deploy_uploads_and_creates_the_endpoint(
     obj = clients.s3.get_object(Bucket="models", Key=key)
     assert obj["Metadata"]["sha256"] == out["sha256"]
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(obj["Body"].read()))) as tar:
-        assert sorted(tar.getnames()) == ["meta.json", "model.npz"]
+        assert "MLmodel" in tar.getnames() and "python_model.pkl" in tar.getnames()
     model = clients.sagemaker.describe_model(ModelName=out["model_name"])
     assert model["PrimaryContainer"]["ModelDataUrl"] == out["artifact_uri"]
 

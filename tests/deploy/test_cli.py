@@ -123,8 +123,9 @@ def test_weights_parser_never_crashes(text: str) -> None:
 def test_aws_deploy_status_and_shift_via_the_cli(
         run: Callable[..., Any], registered: str, clients: Any, settings: Any) -> None:
     aws = ["--target", "aws", "--endpoint-url", settings.endpoint_url, "--region", "us-east-1"]
-    res = run("deploy", registered, "1", "--env", "prod", *aws, "--bucket", "models",
-              "--role-arn", settings.role_arn, "--image", settings.image_uri, "--json")
+    res = run("deploy", registered, "1", "--env", "dev", *aws, "--endpoint-name", "rec-prod",
+              "--bucket", "models", "--role-arn", settings.role_arn, "--image",
+              settings.image_uri, "--json")
     assert res.code == 0, res.err
     assert res.json()["after"] == {"endpoint": "rec-prod", "status": "InService",
                                    "config": res.json()["endpoint_config"],

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlscope.release.artifact import RecommenderArtifact
 from mlscope.serving.app import create_app
-from mlscope.serving.source import ModelRef, PointerFileSource, write_pointer
+from mlscope.serving.source import PointerFileSource, write_pointer
+from mlscope.serving.synthetic import random_artifact, save_artifact
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_recommends_top_k_from_the_model(client: TestClient, artifacts: dict[str
     res = client.post("/recommend", json={"user_id": "u3", "k": 5, "exclude": ["i1"]})
     assert res.status_code == 200
     body = res.json()
-    expected = RecommenderArtifact.load(artifacts["1"]).recommend("u3", 5, {"i1"})
+    expected = random_artifact("1", seed=1).recommend("u3", 5, {"i1"})
     assert [i["item_id"] for i in body["items"]] == [i for i, _ in expected]
     assert body["model_version"] == "1" and body["fallback"] is False
 
@@ -49,26 +49,27 @@ def test_unknown_user_gets_the_popular_baseline_and_is_counted(
     assert res.status_code == 200
     body = res.json()
     assert body["fallback"] is True and body["fallback_reason"] == "unknown_user"
-    popular = RecommenderArtifact.load(artifacts["1"]).popular(3)
+    popular = random_artifact("1", seed=1).popular(3)
     assert [i["item_id"] for i in body["items"]] == popular
     assert metric(client, "mlscope_fallbacks_total", reason="unknown_user") == 1
 
 
-def test_a_failing_model_falls_back_and_counts(source: PointerFileSource) -> None:
-    def broken_loader(ref: ModelRef) -> RecommenderArtifact:
-        art = RecommenderArtifact.load(ref.artifact_dir)
-        # A corrupted model: user factors no longer match item factors, so scoring raises.
-        art.user_factors = np.zeros((len(art.user_ids), 3), dtype=np.float32)
-        return art
+def test_a_model_with_nan_weights_is_never_swapped_in(client: TestClient, pointer: Path,
+                                                      tmp_path: Path) -> None:
+    art = random_artifact("2", seed=2)
+    art.item_factors[:] = np.nan  # a diverged training run
+    write_pointer(pointer, "2", save_artifact(art, tmp_path / "nan"))
+    res = client.post("/admin/reload")
+    assert res.status_code == 409 and "NaN" in res.json()["error"]
+    body = client.post("/recommend", json={"user_id": "u1"}).json()
+    assert body["model_version"] == "1" and body["fallback"] is False
 
-    with TestClient(create_app(source, loader=broken_loader)) as client:
-        for _ in range(3):
-            res = client.post("/recommend", json={"user_id": "u1", "k": 4})
-            assert res.status_code == 200
-            assert res.json()["fallback_reason"] == "model_error"
-            assert len(res.json()["items"]) == 4
-        assert metric(client, "mlscope_fallbacks_total", reason="model_error") == 3
-        assert metric(client, "mlscope_errors_total", kind="model") == 3
+
+def test_files_that_differ_from_their_digest_are_refused(client: TestClient, pointer: Path,
+                                                         artifacts: dict[str, Path]) -> None:
+    write_pointer(pointer, "2", artifacts["2"], digest="sha256:" + "0" * 64)
+    res = client.post("/admin/reload")
+    assert res.status_code == 409 and "digest" in res.json()["error"]
 
 
 @pytest.mark.parametrize(("payload", "field"), [
@@ -188,8 +189,10 @@ def test_request_logs_are_json_without_bodies(client: TestClient,
 
 def test_sagemaker_contract_routes(client: TestClient) -> None:
     assert client.get("/ping").status_code == 200
-    res = client.post("/invocations", json={"user_id": "u2", "k": 2})
-    assert res.status_code == 200 and len(res.json()["items"]) == 2
+    res = client.post("/invocations", json={"dataframe_records": [
+        {"user_id": "u2", "k": 2, "exclude": []}]})
+    assert res.status_code == 200, res.text
+    assert len(res.json()["predictions"][0]["items"]) == 2
     assert client.post("/invocations", json={"user_id": ""}).status_code == 422
 
 

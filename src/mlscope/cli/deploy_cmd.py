@@ -65,8 +65,11 @@ def deploy() -> None:
 
 @deploy.command("run")
 @click.argument("model")
-@click.argument("version", type=click.IntRange(min=1))
+@click.argument("version", type=click.IntRange(min=1), required=False)
 @click.option("--env", required=True, help="Environment: dev, qa, prod...")
+@click.option("--break-glass", is_flag=True,
+              help="Deploy VERSION to qa/prod although the alias holds another (audited, "
+                   "flagged by `release status` until a normal deploy).")
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True)
 @click.option("--reason", default="", help="Why (recorded in the audit log).")
 @click.option("--tracking-uri", help="MLflow tracking URI (default: $MLSCOPE_TRACKING_URI, "
@@ -82,19 +85,24 @@ def deploy() -> None:
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True)
 @aws_options
 @json_option
-def run_deploy(model: str, version: int, env: str, target: str, reason: str,
-               tracking_uri: str | None, host: str, port: int | None, weight: float,
+def run_deploy(model: str, version: int | None, env: str, break_glass: bool, target: str,
+               reason: str, tracking_uri: str | None, host: str, port: int | None,
+               weight: float,
                bucket: str | None, role_arn: str | None, image: str | None,
                instance_type: str, instance_count: int, region: str,
                endpoint_name: str | None, endpoint_url: str | None, retry_mode: str,
                as_json: bool) -> None:
-    """Deploy MODEL VERSION (from the registry) to ENV on a target."""
-    from mlscope.release.registry import Registry
+    """Deploy what ENV's alias holds (qa, prod), or MODEL VERSION to dev, on a target."""
+    from mlscope.release.deploy import resolve_deploy
+    from mlscope.release.promotion import Release
 
     if target == "local" and weight != 1.0:
         raise InputError("--weight applies to the aws target only",
                          "the local server serves one version; promote to swap it")
-    artifact_dir = Path(Registry(tracking_uri).artifact_dir(model, version))
+    chosen = resolve_deploy(Release.open(None, tracking_uri), model, version, env, break_glass,
+                            reason)
+    version = int(chosen["version"])
+    artifact_dir = Path(chosen["artifact_dir"])
     result: dict[str, Any]
     if target == "local":
         from mlscope.release.deploy.local import deploy_local
@@ -103,7 +111,7 @@ def run_deploy(model: str, version: int, env: str, target: str, reason: str,
         require_serving_extra()
 
         result = deploy_local(model, str(version), artifact_dir, env, host=host, port=port,
-                              reason=reason)
+                              reason=reason, digest=chosen["digest"])
         line = (f"{model} v{version} serving in {env} at {result['url']} "
                 f"({result['action']}, pid {result['pid']})")
     else:
@@ -113,7 +121,7 @@ def run_deploy(model: str, version: int, env: str, target: str, reason: str,
                              role_arn=role_arn, image_uri=image, instance_type=instance_type,
                              instance_count=instance_count)
         result = deploy_aws(model, str(version), artifact_dir, env, settings, weight=weight,
-                            reason=reason)
+                            reason=reason, digest=chosen["digest"])
         line = (f"{model} v{version} on endpoint {result['endpoint']} ({result['action']}); "
                 f"weights {result['after']['weights']}")
     if as_json:

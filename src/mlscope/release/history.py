@@ -1,23 +1,19 @@
-"""mlscope's own history of which version held each alias (environment), and when.
+"""Which version held each alias (environment), and when: replayed from the audit log.
 
-MLflow only knows the current holder of an alias. Every change made through mlscope (promote,
-rollback, deploy) is also appended here, in the same hash-chained format as the audit log, so
-"what was in prod on date X" has an answer that can be verified.
+The audit log is the source of truth: a promotion or rollback counts once its commit entry is
+in the (verified) chain. There is no second file to edit, so "what was in prod on date X" and
+"what does rollback restore" cannot be changed without breaking the chain.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from mlscope.errors import InputError
-from mlscope.release.audit import AuditLog
-from mlscope.release.state import state_dir
 
-HISTORY_FILE = "alias_history.jsonl"
-SET_ALIAS = "alias.set"
+COMMITS = ("promote", "rollback")
 
 
 @dataclass(frozen=True)
@@ -28,8 +24,9 @@ class AliasEvent:
     version: int | None  # None: the alias was removed
     previous: int | None
     actor: str
-    cause: str  # promote | rollback | deploy | ...
+    cause: str  # promote | rollback
     reason: str
+    seq: int = 0
 
     @property
     def when(self) -> datetime:
@@ -52,50 +49,51 @@ def parse_when(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-class AliasHistory:
-    def __init__(self, path: Path | None = None) -> None:
-        self.log = AuditLog(path or state_dir() / HISTORY_FILE)
+def events(entries: list[dict[str, Any]], model: str | None = None,
+           alias: str | None = None) -> list[AliasEvent]:
+    out = []
+    for e in entries:
+        if e.get("action") not in COMMITS:
+            continue
+        after, before = e.get("after") or {}, e.get("before") or {}
+        name = str(e.get("subject", "")).rsplit(":", 1)[0]
+        ev = AliasEvent(str(e["ts"]), name, str(after.get("env")), after.get("version"),
+                        before.get("version"), str(e["actor"]), str(e["action"]),
+                        str(e.get("reason", "")), int(e.get("seq", 0)))
+        if (model is None or ev.model == model) and (alias is None or ev.alias == alias):
+            out.append(ev)
+    return out
 
-    def record(self, model: str, alias: str, version: int | None, previous: int | None,
-               actor: str, cause: str, reason: str = "") -> AliasEvent:
-        entry = self.log.append(actor, SET_ALIAS, model, reason,
-                                before={"alias": alias, "version": previous},
-                                after={"alias": alias, "version": version, "cause": cause})
-        return _event(entry)
 
-    def events(self, model: str | None = None, alias: str | None = None) -> list[AliasEvent]:
-        out = [_event(e) for e in self.log.entries() if e.get("action") == SET_ALIAS]
-        return [e for e in out if (model is None or e.model == model)
-                and (alias is None or e.alias == alias)]
+def holders(entries: list[dict[str, Any]], model: str) -> dict[str, int | None]:
+    """The holder of each environment according to the log."""
+    out: dict[str, int | None] = {}
+    for ev in events(entries, model):
+        out[ev.alias] = ev.version
+    return out
 
-    def holder_at(self, model: str, alias: str, when: datetime) -> AliasEvent | None:
-        """The event that set the alias's holder as of `when` (None: nothing held it yet)."""
-        found = None
-        for event in self.events(model, alias):
-            if event.when <= when:
-                found = event
-        return found
 
-    def rollback_target(self, model: str, alias: str) -> int | None:
-        """The version before the current one, replaying promotions as pushes, rollbacks as pops.
+def holder_at(entries: list[dict[str, Any]], model: str, alias: str,
+              when: datetime) -> AliasEvent | None:
+    found = None
+    for event in events(entries, model, alias):
+        if event.when <= when:
+            found = event
+    return found
 
-        Rolling back twice therefore walks back two promotions instead of toggling.
-        """
-        stack: list[int] = []
-        for event in self.events(model, alias):
-            if event.cause == "rollback":
-                if stack:
-                    stack.pop()
-                if event.version is not None and (not stack or stack[-1] != event.version):
-                    stack.append(event.version)
-            elif event.version is not None:
+
+def rollback_target(entries: list[dict[str, Any]], model: str, alias: str) -> int | None:
+    """The version before the current one, replaying promotions as pushes, rollbacks as pops.
+
+    Rolling back twice therefore walks back two promotions instead of toggling.
+    """
+    stack: list[int] = []
+    for event in events(entries, model, alias):
+        if event.cause == "rollback":
+            if stack:
+                stack.pop()
+            if event.version is not None and (not stack or stack[-1] != event.version):
                 stack.append(event.version)
-        return stack[-2] if len(stack) >= 2 else None
-
-
-def _event(entry: dict[str, Any]) -> AliasEvent:
-    before, after = entry.get("before") or {}, entry.get("after") or {}
-    return AliasEvent(ts=str(entry["ts"]), model=str(entry["subject"]),
-                      alias=str(after.get("alias")), version=after.get("version"),
-                      previous=before.get("version"), actor=str(entry["actor"]),
-                      cause=str(after.get("cause", "")), reason=str(entry.get("reason", "")))
+        elif event.version is not None:
+            stack.append(event.version)
+    return stack[-2] if len(stack) >= 2 else None

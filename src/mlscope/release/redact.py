@@ -28,6 +28,19 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b"), REDACTED),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}\b"), REDACTED),
+    # Stripe (sk_live_, rk_live_, whsec_), Hugging Face, Google API keys, Slack webhooks/app
+    (re.compile(r"\b(?:[sr]k|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b"), REDACTED),
+    (re.compile(r"\bwhsec_[A-Za-z0-9]{16,}\b"), REDACTED),
+    (re.compile(r"\bhf_[A-Za-z0-9]{20,}\b"), REDACTED),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), REDACTED),
+    (re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), REDACTED),
+    (re.compile(r"\bxapp-[A-Za-z0-9-]{10,}\b"), REDACTED),
+    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"), REDACTED),
+    # Azure storage connection strings and SAS signatures
+    (re.compile(r"(?i)\b(AccountKey|SharedAccessKey)=[A-Za-z0-9+/=]{20,}"), r"\1=" + REDACTED),
+    (re.compile(r"(?i)([?&]sig=)[A-Za-z0-9%+/=]{16,}"), r"\1" + REDACTED),
+    # AWS session tokens (long base64 runs starting with the STS prefixes)
+    (re.compile(r"\b(?:FwoGZXIvYXdzE|IQoJb3JpZ2luX2Vj|AQoDYXdzE)[A-Za-z0-9/+=]{20,}"), REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"), REDACTED),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), r"\1 " + REDACTED),
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+):[^\s@/]+@"), r"\1:" + REDACTED + "@"),
@@ -40,7 +53,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 def redact_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return mask_url(text)
 
 
 def is_secret_key(key: str) -> bool:
@@ -61,3 +74,10 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
+
+
+def mask_url(text: str) -> str:
+    """`scheme://user:password@host/...` with the password (or a lone token user) masked."""
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s:/@]+)(:[^\s@/]*)?@",
+                  lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@" if m.group(3)
+                  else f"{m.group(1)}{REDACTED}@", text)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,11 +24,10 @@ import numpy.typing as npt
 
 from mlscope.errors import EngineMissingError, InputError
 from mlscope.release.artifact import RecommenderArtifact
-from mlscope.release.evaluation import EvalRequest, evaluate, write_requests
+from mlscope.release.evaluation import EvalRequest, EvalSet, evaluate, write_ranking_set
 
 RATINGS_FILE = "ml-100k.inter"
-REQUESTS_FILE = "holdout_requests.jsonl"  # stored beside model.npz: the QA replay set
-SIGNATURE_FILE = "signature.json"
+FACTORS_DIR = "factors"  # the RecommenderArtifact, kept beside the MLflow Model it feeds
 RECBOLE_FIX = "pip install --no-deps recbole (its wheel ships MovieLens-100k)"
 
 
@@ -195,13 +193,13 @@ def train(cfg: TrainConfig | None = None, ratings: Ratings | None = None) -> Tra
     artifact = RecommenderArtifact([str(x) for x in user_ids], [str(x) for x in item_ids],
                                    uf, itf, popular, meta={})
     requests = _holdout_requests(r, u, i, user_ids, item_ids, held, cfg.positive_rating)
-    evaluation = evaluate(artifact, requests, k=10)
+    evaluation = _evaluate_artifact(artifact, requests)
     metrics = {**_rating_rmse(u, i, r.ratings, held, uf, itf),
                "precision_at_10": evaluation.mean("precision_at_10"),
                "ndcg_at_10": evaluation.mean("ndcg_at_10"),
                "eval_users": float(len(requests))}
     artifact.meta = {"params": params, "metrics": metrics, "data_version": r.data_version,
-                     "signature": signature(), "trained_at": time.time()}
+                     "trained_at": time.time()}
     return TrainResult(artifact, requests, params, metrics, r.data_version,
                        per_user=evaluation.values, seconds=time.perf_counter() - started)
 
@@ -219,26 +217,50 @@ def _holdout_requests(r: Ratings, u: npt.NDArray[np.int64], i: npt.NDArray[np.in
             for k, v in sorted(relevant.items())]
 
 
-def signature() -> dict[str, Any]:
-    """The model's input/output signature in MLflow's format (JSON-encoded column specs)."""
-    inputs = [{"name": "user_id", "type": "string", "required": True},
-              {"name": "k", "type": "long", "required": False}]
-    outputs = [{"name": "item_id", "type": "string", "required": True},
-               {"name": "score", "type": "double", "required": True}]
-    return {"inputs": json.dumps(inputs), "outputs": json.dumps(outputs), "params": None}
+def _evaluate_artifact(artifact: RecommenderArtifact, requests: list[EvalRequest]) -> Any:
+    """The same metrics the gates compute, through the same pyfunc wrapper."""
+    from mlscope.release.pyfunc import RecommenderModel
+
+    model = RecommenderModel()
+    model.artifact = artifact
+
+    class _Direct:  # RecommenderModel.predict with pyfunc's (input) call shape
+        def predict(self, frame: Any) -> Any:
+            return model.predict(None, frame)
+
+    rows = [{"user_id": q.user_id, "relevant": q.relevant, "exclude": q.exclude}
+            for q in requests]
+    return evaluate(_Direct(), EvalSet("ranking", rows))
+
+
+def write_evaluation_set(path: Path, cfg: TrainConfig | None = None) -> Path:
+    """The held-out requests of the fixed temporal split: the policy's evaluation set.
+
+    Generated from the installed recbole wheel (MovieLens may not be redistributed); the spec
+    pins its sha256, so every machine must produce the same file.
+    """
+    cfg = (cfg or TrainConfig()).validate()
+    r = load_ratings()
+    user_ids, u = np.unique(r.users, return_inverse=True)
+    item_ids, i = np.unique(r.items, return_inverse=True)
+    held = temporal_split(r, cfg.holdout_fraction)
+    return write_ranking_set(_holdout_requests(r, u, i, user_ids, item_ids, held,
+                                               cfg.positive_rating), path)
 
 
 def save_version(result: TrainResult, directory: Path) -> Path:
-    """The artifact directory: RecommenderArtifact + held-out requests + signature."""
-    result.artifact.save(directory)
-    write_requests(result.requests, directory / REQUESTS_FILE)
-    (directory / SIGNATURE_FILE).write_text(json.dumps(signature(), indent=2))
-    return directory
+    """The version as an MLflow pyfunc Model (signature and input example included)."""
+    from mlscope.release.pyfunc import save_recommender
+
+    directory.mkdir(parents=True, exist_ok=True)
+    users = [q.user_id for q in result.requests[:2]]
+    return save_recommender(result.artifact, directory / FACTORS_DIR, directory / "model",
+                            users)
 
 
 def train_and_log(cfg: TrainConfig, workdir: Path, tracking_uri: str | None = None,
                   run_name: str | None = None) -> tuple[str, TrainResult]:
-    """Train, save the artifact and log params, metrics, data version and signature to MLflow."""
+    """Train, save the MLflow Model and log params, metrics and data version to MLflow."""
     from mlscope.release.registry import Registry
 
     result = train(cfg)
@@ -247,8 +269,7 @@ def train_and_log(cfg: TrainConfig, workdir: Path, tracking_uri: str | None = No
     dv = result.data_version
     params = {**result.params, "data_bytes": dv["bytes"], "data_rows": dv["rows"],
               "data_source": dv["source"]}
-    tags = {"mlscope.app": "reference-recommender", "mlscope.data_sha256": dv["sha256"],
-            "mlflow.modelSignature": json.dumps(signature())}
+    tags = {"mlscope.app": "reference-recommender", "mlscope.data_sha256": dv["sha256"]}
     run_id = registry.log_run(out, params=params, metrics=result.metrics, tags=tags,
                               run_name=run_name)
     registry.log_dataset(run_id, dv)

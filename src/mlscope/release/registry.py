@@ -17,8 +17,18 @@ from mlscope.errors import EngineMissingError, InputError, UnknownNameError
 from mlscope.release.state import state_dir
 
 EXPERIMENT = "mlscope"
-ARTIFACT_PATH = "model"  # where a version's RecommenderArtifact lives inside its run
+ARTIFACT_PATH = "model"  # where a version's MLflow Model (MLmodel + files) lives in its run
 AUTHOR_TAG = "mlscope.author"
+DIGEST_TAG = "mlscope.artifact_digest"
+POLICY_TAG = "mlscope.policy_digest"
+# MLflow error codes that mean "there is no such alias/version", as opposed to "cannot read".
+_ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+
+
+class RegistryUnavailableError(InputError):
+    """The registry could not be read: every decision that needs it fails closed."""
+
+    exit_code = 1
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -62,6 +72,10 @@ class VersionInfo:
     @property
     def author(self) -> str | None:
         return self.tags.get(AUTHOR_TAG)
+
+    @property
+    def artifact_digest(self) -> str | None:
+        return self.tags.get(DIGEST_TAG)
 
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "version": self.version, "run_id": self.run_id,
@@ -211,13 +225,35 @@ class Registry:
 
     # -- aliases (environments) ---------------------------------------------------------
     def alias_version(self, model: str, alias: str) -> int | None:
-        """The version holding `alias` (an environment), or None."""
+        """The version holding `alias` (an environment), or None when nothing holds it.
+
+        Only MLflow's "does not exist" answers mean None; anything else (a locked or missing
+        database, a network error) raises RegistryUnavailableError, so a gate can never read an
+        unreadable registry as "no champion".
+        """
         validate_alias(alias)
         validate_model_name(model)
         try:
             return int(self.client.get_model_version_by_alias(model, alias).version)
-        except Exception:
-            return None
+        except Exception as exc:
+            if getattr(exc, "error_code", None) in _ABSENT:
+                return None
+            from mlscope.release.redact import redact_text
+
+            raise RegistryUnavailableError(
+                f"cannot read alias {alias} of {model} from the registry: "
+                f"{redact_text(type(exc).__name__ + ': ' + str(exc))[:300]}",
+                "retry when the registry is reachable; nothing was changed") from exc
+
+    def aliases(self, model: str) -> dict[str, int]:
+        """Every alias of `model` and the version it holds (fails closed like alias_version)."""
+        try:
+            found = self.client.get_registered_model(model)
+        except Exception as exc:
+            if getattr(exc, "error_code", None) in _ABSENT:
+                return {}
+            raise RegistryUnavailableError(f"cannot read {model} from the registry") from exc
+        return {str(k): int(v) for k, v in (getattr(found, "aliases", {}) or {}).items()}
 
     def set_alias(self, model: str, alias: str, version: int) -> None:
         validate_alias(alias)
@@ -229,8 +265,23 @@ class Registry:
         self.client.delete_registered_model_alias(model, alias)
 
     # -- artifacts ----------------------------------------------------------------------
+    def verified_artifact_dir(self, model: str, version: int, expected: str) -> Path:
+        """The version's model directory, after checking its digest against `expected` (the
+        one recorded at registration): replaced weights are refused before anything loads
+        them (a pickled model executes code when loaded)."""
+        from mlscope.release.base import RefusedError
+        from mlscope.release.digest import dir_digest
+
+        directory = self.artifact_dir(model, version)
+        actual = dir_digest(directory)
+        if actual != expected:
+            raise RefusedError(f"{model} v{version}'s files changed since registration "
+                               f"(digest {actual[:19]}..., registered {expected[:19]}...)",
+                               "register the new files as a new version")
+        return directory
+
     def artifact_dir(self, model: str, version: int) -> Path:
-        """A local directory holding the version's RecommenderArtifact (downloaded if remote)."""
+        """A local directory holding the version's MLflow Model (downloaded if remote)."""
         info = self.version(model, version)
         parsed = urlparse(info.source)
         if parsed.scheme in ("", "file"):
@@ -238,7 +289,7 @@ class Registry:
             if local.is_dir():
                 return local
         cache = state_dir() / "cache" / model / str(version)
-        if not (cache / "meta.json").exists():
+        if not (cache / "MLmodel").exists():
             import mlflow.artifacts
 
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,26 @@
-"""The FastAPI app: /recommend, /healthz, /readyz, /metrics, /version, /admin/reload."""
+"""The FastAPI app: the core (health, readiness, metrics, version, admin reload) plus routers.
+
+Routers are separate modules that take the app and a `ServingContext` (holder, metrics, model
+name): `routes.predict` (MLflow scoring protocol at /invocations and /predict, any pyfunc model)
+and `routes.recommend` (/recommend for ranking models). A later router (A/B assignment,
+`POST /outcome`) is one more module passed in `routers`, without touching this file.
+
+Limits: request bodies over `max_body_bytes` are refused (413) before they are read into
+memory; metric labels come from fixed sets (routes, HTTP methods), so no request can grow
+/metrics; log fields are redacted.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,28 +31,91 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlscope.release.artifact import RecommenderArtifact
-from mlscope.serving.holder import ModelHolder
+from mlscope.serving.holder import LoadedModel, ModelHolder
 from mlscope.serving.logs import log_request
 from mlscope.serving.metrics import ServingMetrics
-from mlscope.serving.schemas import RecommendRequest, RecommendResponse, ScoredItem
 from mlscope.serving.source import ModelRef, ModelSource
 
 log = logging.getLogger("mlscope.serving")
 
-# /ping and /invocations are SageMaker's container contract, so the same app runs in an endpoint.
-ROUTES = {"/recommend", "/healthz", "/readyz", "/metrics", "/version", "/admin/reload", "/ping",
-          "/invocations"}
+CORE_ROUTES = {"/healthz", "/readyz", "/metrics", "/version", "/admin/reload", "/ping"}
+METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+MAX_BODY_BYTES = 1_000_000
+
+
+@dataclass
+class ServingContext:
+    holder: ModelHolder
+    metrics: ServingMetrics
+    model_name: str
+    routes: set[str]  # every path a router serves (bounded metric labels)
+
+
+Router = Callable[[FastAPI, ServingContext], None]
+
+
+class LimitsMiddleware:
+    """413 for bodies over the limit: by Content-Length up front, and by counting the stream
+    (chunked bodies have no length), so a 63 MB body never reaches the JSON parser."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max:
+                await _too_large(send, self.max)
+                return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send, self.max)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"request body larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class ObservabilityMiddleware:
     """Counts, times and logs every HTTP request (pure ASGI: cheaper than BaseHTTPMiddleware)."""
 
-    def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServingMetrics, routes: set[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,12 +142,13 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             path = scope.get("path", "")
-            route = path if path in ROUTES else "other"  # bounded label cardinality
-            self.metrics.requests.labels(route, scope.get("method", ""), str(status)).inc()
+            route = path if path in self.routes else "other"  # bounded label cardinality
+            method = str(scope.get("method", "")).upper()
+            method = method if method in METHODS else "other"
+            self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
             state = scope.get("state") or {}
-            log_request(request_id=request_id, method=scope.get("method"), route=route,
-                        status=status,
+            log_request(request_id=request_id, method=method, route=route, status=status,
                         latency_ms=round(elapsed * 1000, 3),
                         model_version=state.get("model_version"),
                         fallback=state.get("fallback_reason"))
@@ -86,9 +162,17 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
+def default_routers() -> list[Router]:
+    from mlscope.serving.routes import predict, recommend
+
+    return [predict.register, recommend.register]
+
+
 def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float = 0.0,
                admin_token: str | None = None,
-               loader: Callable[[ModelRef], RecommenderArtifact] | None = None) -> FastAPI:
+               loader: Callable[[ModelRef], LoadedModel] | None = None,
+               routers: Sequence[Router] | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """Build the app. `poll_s` > 0 re-reads the source that often and hot-swaps on change."""
     metrics = ServingMetrics(model_name)
     holder = ModelHolder(source, loader=loader, on_swap=metrics.set_version,
@@ -104,9 +188,12 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
             holder.stop_polling()
 
     app = FastAPI(title="mlscope serving", lifespan=lifespan, docs_url=None, redoc_url=None)
+    ctx = ServingContext(holder, metrics, model_name, set(CORE_ROUTES))
     app.state.holder = holder
     app.state.metrics = metrics
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.state.serving = ctx
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, routes=ctx.routes)
+    app.add_middleware(LimitsMiddleware, max_body_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -123,34 +210,6 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
                 "error": "invalid input", "reasons": [{"field": "", "reason": str(exc.detail)}]})
         return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)},
                             headers=getattr(exc, "headers", None))
-
-    @app.post("/recommend", response_model=RecommendResponse)
-    @app.post("/invocations", response_model=RecommendResponse, include_in_schema=False)
-    async def recommend(body: RecommendRequest, request: Request) -> Any:
-        model = holder.current  # read once: a swap during this request does not affect it
-        if model is None:
-            return JSONResponse(status_code=503, content={"error": "no model loaded yet"})
-        request.state.model_version = model.version
-        exclude = set(body.exclude)
-        reason: str | None = None
-        items: list[ScoredItem]
-        if not model.artifact.knows_user(body.user_id):
-            reason = "unknown_user"
-        else:
-            try:
-                scored = model.artifact.recommend(body.user_id, body.k, exclude)
-                items = [ScoredItem(item_id=i, score=s) for i, s in scored]
-            except Exception as exc:  # a broken model must not take the service down
-                reason = "model_error"
-                metrics.errors.labels("model").inc()
-                log.error("model %s failed: %s", model.version, type(exc).__name__)
-        if reason is not None:
-            metrics.fallbacks.labels(reason).inc()
-            request.state.fallback_reason = reason
-            items = [ScoredItem(item_id=i, score=None)
-                     for i in model.artifact.popular(body.k, exclude)]
-        return RecommendResponse(user_id=body.user_id, items=items, model_version=model.version,
-                                 fallback=reason is not None, fallback_reason=reason)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -170,7 +229,8 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
         model = holder.current
         return {"model": model_name, "source": source.describe(),
                 "version": model.version if model else None,
-                "loaded_at": model.loaded_at if model else None}
+                "loaded_at": model.loaded_at if model else None,
+                "inputs": model.input_names if model else None}
 
     @app.get("/metrics")
     async def prometheus_metrics() -> Response:
@@ -186,6 +246,8 @@ def create_app(source: ModelSource, *, model_name: str = "model", poll_s: float 
             "swapped": outcome.swapped, "version": outcome.version,
             "previous": outcome.previous, "error": outcome.error})
 
+    for router in (default_routers() if routers is None else routers):
+        router(app, ctx)
     return app
 
 

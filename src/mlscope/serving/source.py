@@ -1,26 +1,28 @@
 """Where the served model comes from: a small protocol so the app does not care about the registry.
 
-A `ModelSource` answers one question, "which version should be served now, and where is its
-artifact?". The app polls it and hot-swaps when the answer changes.
+A `ModelSource` answers one question, "which version should be served now, where are its
+files, and what digest must they have?". The app polls it and hot-swaps when the answer changes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from mlscope.errors import InputError
-from mlscope.release.artifact import META_FILE, MODEL_FILE
+from mlscope.release.deploy.pointer import check_artifact_dir, write_pointer
+
+__all__ = ["AliasSource", "ModelRef", "ModelSource", "PointerFileSource", "StaticSource",
+           "check_artifact_dir", "write_pointer"]
 
 
 @dataclass(frozen=True)
 class ModelRef:
     version: str
     artifact_dir: Path
+    digest: str | None = None  # the registered digest the files must still have
 
 
 class ModelSource(Protocol):
@@ -33,19 +35,12 @@ class ModelSource(Protocol):
         ...
 
 
-def check_artifact_dir(path: Path) -> Path:
-    if not (path / MODEL_FILE).is_file():
-        raise InputError(f"no model artifact in {path} ({MODEL_FILE} missing)",
-                         "point at a directory written by RecommenderArtifact.save")
-    return path
-
-
 class StaticSource:
-    """One artifact directory, never changes (handy for `serve --artifact DIR`)."""
+    """One MLflow Model directory, never changes (handy for `serve --artifact DIR`)."""
 
     def __init__(self, artifact_dir: Path, version: str | None = None) -> None:
         self.artifact_dir = check_artifact_dir(Path(artifact_dir))
-        self.version = version or _meta_version(self.artifact_dir)
+        self.version = version or self.artifact_dir.name
 
     def current(self) -> ModelRef:
         return ModelRef(self.version, self.artifact_dir)
@@ -54,17 +49,8 @@ class StaticSource:
         return f"static:{self.artifact_dir.name}"
 
 
-def _meta_version(artifact_dir: Path) -> str:
-    meta = artifact_dir / META_FILE
-    if meta.is_file():
-        version = json.loads(meta.read_text()).get("version")
-        if version is not None:
-            return str(version)
-    return artifact_dir.name
-
-
 class PointerFileSource:
-    """A JSON file `{"version": ..., "artifact_dir": ...}`; rewrite it (atomically) to promote.
+    """A JSON file `{"version", "artifact_dir", "digest"}`; rewrite it (atomically) to promote.
 
     Used by the local deploy target: a deploy rewrites the pointer, the running server swaps.
     """
@@ -75,7 +61,7 @@ class PointerFileSource:
     def current(self) -> ModelRef:
         try:
             data = json.loads(self.pointer.read_text())
-            return ModelRef(str(data["version"]), Path(data["artifact_dir"]))
+            return ModelRef(str(data["version"]), Path(data["artifact_dir"]), data.get("digest"))
         except FileNotFoundError as exc:
             raise InputError(f"pointer file {self.pointer} does not exist",
                              "deploy a version first") from exc
@@ -85,17 +71,6 @@ class PointerFileSource:
 
     def describe(self) -> str:
         return f"pointer:{self.pointer.name}"
-
-
-def write_pointer(pointer: Path, version: str, artifact_dir: Path) -> None:
-    """Atomically point `pointer` at a version: readers see the old or the new file, never half."""
-    pointer.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps({"version": str(version),
-                          "artifact_dir": str(Path(artifact_dir).resolve())})
-    fd, tmp = tempfile.mkstemp(dir=pointer.parent, prefix=".pointer-")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(payload)
-    os.replace(tmp, pointer)
 
 
 class AliasSource:
@@ -113,7 +88,9 @@ class AliasSource:
         if version is None:
             raise InputError(f"alias '{self.alias}' of model '{self.model}' holds no version",
                              f"promote a version to {self.alias} first")
-        return ModelRef(str(version), Path(self.registry.artifact_dir(self.model, version)))
+        info = self.registry.version(self.model, version)
+        return ModelRef(str(version), Path(self.registry.artifact_dir(self.model, version)),
+                        info.artifact_digest)
 
     def describe(self) -> str:
         return f"alias:{self.model}@{self.alias}"

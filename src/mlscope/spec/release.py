@@ -4,6 +4,9 @@
 release:
   model_name: retail-recs
   environments: [dev, qa, prod]
+  allowed_signers: release/allowed_signers      # committed: who may sign approvals
+  evaluation: {path: release/eval.jsonl, sha256: 9f2c..., task: ranking}
+  approvers: {prod: [carol@example.com, dave@example.com]}
   gates:
     qa:
       metrics: {ndcg_at_10: {min: 0.10}, rmse: {max: 1.10}}
@@ -47,11 +50,16 @@ class MetricThreshold(SpecModel):
         return self
 
 
-class ChampionGate(SpecModel):
-    """The candidate must beat the current holder by a paired bootstrap confidence interval."""
+PER_ROW_METRICS = {"ranking": ("ndcg_at_10", "precision_at_10"),
+                   "classification": ("accuracy", "log_loss")}
 
-    metric: str = Field("ndcg_at_10",
-                        description="Per-request metric: ndcg_at_10 or precision_at_10.")
+
+class ChampionGate(SpecModel):
+    """The candidate must beat the current holder by a paired bootstrap confidence interval,
+    both scored on the policy's pinned evaluation set (never the candidate's own)."""
+
+    metric: str = Field("ndcg_at_10", description="Per-row metric of the evaluation task: "
+                        "ndcg_at_10, precision_at_10 (ranking), accuracy (classification).")
     min_improvement: float = Field(
         0.0, description="The CI's lower bound of (candidate - champion) must exceed this.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Two-sided confidence level.")
@@ -63,17 +71,16 @@ class ChampionGate(SpecModel):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        if value not in ("ndcg_at_10", "precision_at_10"):
-            raise ValueError(f"'{value}' is not a per-request metric (ndcg_at_10, precision_at_10)")
+        known = sorted({m for ms in PER_ROW_METRICS.values() for m in ms} - {"log_loss"})
+        if value not in known:
+            raise ValueError(f"'{value}' is not a per-row metric ({', '.join(known)})")
         return value
 
 
 class SimulationGate(SpecModel):
-    """Replay a held-out request set against the candidate: error rate and latency budget."""
+    """Replay the policy's evaluation set through the candidate's pyfunc interface: error
+    rate, fallback rate and latency budget."""
 
-    requests_file: str | None = Field(
-        None, description="JSON lines of {user_id, relevant, exclude}; default: the set saved "
-                          "with the candidate at training time. Relative to the spec file.")
     max_requests: int | None = Field(1000, ge=1, description="Replay at most this many.")
     k: int = Field(10, ge=1, le=1000)
     max_error_rate: float = Field(0.0, ge=0.0, le=1.0)
@@ -93,8 +100,48 @@ class EnvironmentGates(SpecModel):
                                                        "than the version's author.")
 
 
+class EvaluationSet(SpecModel):
+    """The fixed evaluation set the champion gate and QA simulation use, pinned by digest."""
+
+    path: str = Field(description="JSON lines, relative to the spec file.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
+                        description="SHA-256 of the file; a different file is refused.")
+    task: str = Field("ranking", pattern=r"^(ranking|classification)$",
+                      description="ranking: {user_id, relevant, exclude} per line; "
+                                  "classification: {inputs: {...}, label} per line.")
+
+
+class S3Anchor(SpecModel):
+    bucket: str
+    prefix: str = "mlscope/audit-anchor"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    retain_days: int = Field(365, ge=1, le=36500)
+
+
+class AnchorConfig(SpecModel):
+    """Where the audit log's head hash is anchored, outside the writer's reach."""
+
+    git: str | None = Field(None, description="A git remote (URL or path) with a protected "
+                            "branch `mlscope-audit` (no force pushes, no deletes).")
+    s3: S3Anchor | None = Field(None, description="An S3 bucket with Object Lock "
+                                "(compliance mode).")
+
+
 class ReleaseSection(SpecModel):
     model_name: str | None = Field(None, description="Registered model name in the registry.")
+    allowed_signers: str | None = Field(
+        None, description="Allowed-signers file (ssh-keygen format, committed in the repository) "
+                          "that says whose signatures count. Relative to the spec file.")
+    evaluation: EvaluationSet | None = None
+    approvers: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per environment, who may approve (default: anyone "
+                                          "in the allowed-signers file but the author).")
+    production: str = Field("prod", description="The environment the minimal policy "
+                                                "(one signed approval, no overrides) protects.")
+    approval_ttl_hours: float = Field(72.0, gt=0, le=24 * 90,
+                                      description="An approval expires after this long.")
+    anchor: AnchorConfig | None = None
     tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default: SQLite in the state dir (.mlscope/).")
     environments: list[str] = Field(default_factory=lambda: ["dev", "qa", "prod"])
@@ -118,6 +165,17 @@ class ReleaseSection(SpecModel):
             if gate.requires is not None and gate.requires not in self.environments:
                 raise ValueError(f"gates.{env}.requires names unknown environment "
                                  f"'{gate.requires}'")
+            if (gate.beat_champion or gate.simulation) and self.evaluation is None:
+                raise ValueError(f"gates.{env} compares or replays, so release.evaluation must "
+                                 "pin the evaluation set (path and sha256)")
+            if gate.beat_champion and self.evaluation is not None and \
+                    gate.beat_champion.metric not in PER_ROW_METRICS[self.evaluation.task]:
+                raise ValueError(f"gates.{env}.beat_champion.metric "
+                                 f"{gate.beat_champion.metric} is not a {self.evaluation.task} "
+                                 "metric")
+        for env in self.approvers:
+            if env not in self.environments:
+                raise ValueError(f"approvers for unknown environment '{env}'")
         return self
 
 

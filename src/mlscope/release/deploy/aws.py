@@ -29,8 +29,8 @@ from typing import Any
 
 from mlscope.errors import EngineMissingError, InputError, UnknownNameError
 from mlscope.release.deploy import DeployError, record, recorded_failure
+from mlscope.release.deploy.pointer import check_artifact_dir
 from mlscope.release.registry import validate_alias, validate_model_name
-from mlscope.serving.source import check_artifact_dir
 
 TRANSITIONAL = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
 RETRY_MODES = ("standard", "adaptive")
@@ -190,7 +190,7 @@ def _cleanup(sm: Any, created: list[tuple[str, str]]) -> None:
 
 def deploy_aws(model: str, version: str, artifact_dir: Path, env: str, settings: AwsSettings,
                *, weight: float = 1.0, reason: str = "",
-               clients: AwsClients | None = None) -> dict[str, Any]:
+               clients: AwsClients | None = None, digest: str | None = None) -> dict[str, Any]:
     """Deploy MODEL VERSION to ENV's SageMaker endpoint (canary when `weight` < 1)."""
     validate_model_name(model)
     validate_alias(env)
@@ -200,11 +200,12 @@ def deploy_aws(model: str, version: str, artifact_dir: Path, env: str, settings:
         raise InputError(f"weight {weight} is out of range", "use a share in (0, 1], e.g. 0.1")
     with recorded_failure(f"{model}/{version}", {"target": "aws", "env": env, "weight": weight}):
         return _deploy(model, version, Path(artifact_dir), env, settings, weight, reason,
-                       clients or make_clients(settings))
+                       clients or make_clients(settings), digest)
 
 
 def _deploy(model: str, version: str, artifact_dir: Path, env: str, settings: AwsSettings,
-            weight: float, reason: str, c: AwsClients) -> dict[str, Any]:
+            weight: float, reason: str, c: AwsClients,
+            artifact_digest: str | None = None) -> dict[str, Any]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     sm = c.sagemaker
@@ -236,6 +237,8 @@ def _deploy(model: str, version: str, artifact_dir: Path, env: str, settings: Aw
                                                   "MLSCOPE_VERSION": str(version)}},
                 Tags=[{"Key": "mlscope:model", "Value": model},
                       {"Key": "mlscope:version", "Value": str(version)},
+                      {"Key": "mlscope:artifact-digest",
+                       "Value": (artifact_digest or "unknown")[:256]},
                       {"Key": "mlscope:env", "Value": env}])
             created.append(("model", model_name))
         step = "create endpoint config"

@@ -22,9 +22,9 @@ from typing import Any
 
 from mlscope.errors import ConflictError, InputError
 from mlscope.release.deploy import DeployError, record, recorded_failure
+from mlscope.release.deploy.pointer import check_artifact_dir, write_pointer
 from mlscope.release.registry import validate_alias, validate_model_name
 from mlscope.release.state import state_dir
-from mlscope.serving.source import check_artifact_dir, write_pointer
 
 SERVER_MODULE = "mlscope.serving"
 
@@ -39,6 +39,7 @@ class LocalServer:
     pid: int
     started_at: float
     artifact_dir: str
+    digest: str | None = None
 
     @property
     def url(self) -> str:
@@ -84,10 +85,15 @@ def running_server(env: str) -> LocalServer | None:
     return info if _is_our_server(info.pid, d / "current.json") else None
 
 
+ADMIN_TOKEN_ENV = "MLSCOPE_ADMIN_TOKEN"  # the server reads the same variable
+
+
 def _http_json(method: str, url: str, timeout: float = 5.0) -> tuple[int, dict[str, Any]]:
     import httpx
 
-    res = httpx.request(method, url, timeout=timeout)
+    token = os.environ.get(ADMIN_TOKEN_ENV, "")
+    headers = {"x-admin-token": token} if token and url.endswith("/admin/reload") else {}
+    res = httpx.request(method, url, timeout=timeout, headers=headers)
     try:
         body = res.json()
     except ValueError:
@@ -129,18 +135,21 @@ def _tail(log_file: Path, lines: int = 3) -> str:
 
 def deploy_local(model: str, version: str, artifact_dir: Path, env: str, *,
                  host: str = "127.0.0.1", port: int | None = None, poll_s: float = 2.0,
-                 ready_timeout_s: float = 60.0, reason: str = "") -> dict[str, Any]:
+                 ready_timeout_s: float = 60.0, reason: str = "",
+                 digest: str | None = None) -> dict[str, Any]:
     """Serve `artifact_dir` as MODEL VERSION in ENV: start a server, or hot-swap a running one."""
     validate_model_name(model)
     check_artifact_dir(Path(artifact_dir))
     with recorded_failure(f"{model}/{version}", {"target": "local", "env": env}):
         return _deploy_local(model, str(version), Path(artifact_dir), env, host, port, poll_s,
-                             ready_timeout_s, reason)
+                             ready_timeout_s, reason, digest)
 
 
 def _deploy_local(model: str, version: str, artifact_dir: Path, env: str, host: str,
                   port: int | None, poll_s: float, ready_timeout_s: float,
-                  reason: str) -> dict[str, Any]:
+                  reason: str, digest: str | None) -> dict[str, Any]:
+    import httpx
+
     d = env_dir(env)
     pointer = d / "current.json"
     current = running_server(env)
@@ -148,20 +157,28 @@ def _deploy_local(model: str, version: str, artifact_dir: Path, env: str, host: 
         raise ConflictError(f"environment {env} already serves model {current.model}",
                             f"run `mlscope deploy stop --env {env}` first")
     before = current.as_dict() if current else {}
-    write_pointer(pointer, str(version), Path(artifact_dir))
+    write_pointer(pointer, str(version), Path(artifact_dir), digest)
     if current is not None:
-        code, body = _http_json("POST", f"{current.url}/admin/reload", timeout=120)
+        try:
+            code, body = _http_json("POST", f"{current.url}/admin/reload", timeout=120)
+        except httpx.HTTPError as exc:
+            # The server died during the swap: bring it back on the last good version.
+            _restart_last_good(current, pointer, poll_s, ready_timeout_s)
+            raise DeployError(f"the server died while loading version {version} "
+                              f"({type(exc).__name__})",
+                              f"restarted on the last good version {current.version} at "
+                              f"{current.url}") from exc
         if code != 200:
             # The server kept the old version; point the file back so its poller agrees.
-            write_pointer(pointer, current.version, Path(current.artifact_dir))
+            write_pointer(pointer, current.version, Path(current.artifact_dir), current.digest)
             raise DeployError(f"version {version} did not load: {body.get('error')}",
                               f"version {current.version} is still serving at {current.url}")
         server = LocalServer(env, model, str(version), current.host, current.port, current.pid,
-                             current.started_at, str(Path(artifact_dir).resolve()))
+                             current.started_at, str(Path(artifact_dir).resolve()), digest)
         action = "hot_swap"
     else:
         server = _start(model, str(version), env, host, port, poll_s, pointer, ready_timeout_s,
-                        Path(artifact_dir))
+                        Path(artifact_dir), digest)
         action = "start"
     (d / "server.json").write_text(json.dumps(asdict(server)))
     after = server.as_dict()
@@ -170,8 +187,18 @@ def _deploy_local(model: str, version: str, artifact_dir: Path, env: str, host: 
     return {**after, "action": action, "previous_version": before.get("version")}
 
 
+def _restart_last_good(last: LocalServer, pointer: Path, poll_s: float,
+                       ready_timeout_s: float) -> None:
+    _terminate(last.pid, grace_s=2)
+    write_pointer(pointer, last.version, Path(last.artifact_dir), last.digest)
+    server = _start(last.model, last.version, last.env, last.host, last.port, poll_s, pointer,
+                    ready_timeout_s, Path(last.artifact_dir), last.digest)
+    (pointer.parent / "server.json").write_text(json.dumps(asdict(server)))
+
+
 def _start(model: str, version: str, env: str, host: str, port: int | None, poll_s: float,
-           pointer: Path, ready_timeout_s: float, artifact_dir: Path) -> LocalServer:
+           pointer: Path, ready_timeout_s: float, artifact_dir: Path,
+           digest: str | None = None) -> LocalServer:
     port = port or free_port(host if host not in ("0.0.0.0", "") else "127.0.0.1")
     log_file = pointer.parent / "server.log"
     cmd = [sys.executable, "-m", SERVER_MODULE, "--pointer", str(pointer), "--model", model,
@@ -182,7 +209,7 @@ def _start(model: str, version: str, env: str, host: str, port: int | None, poll
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     server = LocalServer(env, model, version, host, port, proc.pid, time.time(),
-                         str(artifact_dir.resolve()))
+                         str(artifact_dir.resolve()), digest)
     _wait_ready(server, proc, log_file, ready_timeout_s)
     return server
 

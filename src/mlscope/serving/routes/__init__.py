@@ -1,0 +1,1 @@
+"""Routers of the serving app: each module has `register(app, ctx)`."""
