@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-PEOPLE = ("alice", "bob", "carol", "dave")  # in allowed_signers; mallory is not
+PEOPLE = ("alice", "bob", "carol", "dave", "ci")  # in allowed_signers; mallory is not
 ALIASES = {"alice": "Alice.Smith@Corp.Example"}
 
 TABULAR_SPEC = """\
 version: 1
-project: {{name: tabular-e2e}}
+project: {{name: tabular-e2e, use_case: tabular-classifier, mlops_level: 2}}
+environments: [{{name: dev}}, {{name: qa}}, {{name: prod}}]
 release:
   model_name: cancer
   allowed_signers: allowed_signers

@@ -5,7 +5,8 @@
 The same as `mlscope release train`; the training and evaluation code lives in
 mlscope.release.reference_app. MovieLens-100k is read from the installed recbole wheel
 (`pip install --no-deps recbole`), never copied here. State (MLflow SQLite, artifacts, audit log)
-goes to ./.mlscope unless MLSCOPE_STATE_DIR says otherwise.
+goes to ./.mlscope unless MLSCOPE_STATE_DIR says otherwise; registering needs the committed
+policy and a signing key listed in release/allowed_signers (see docs/release.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 from mlscope.errors import MlscopeError
-from mlscope.release.identity import current_identity
 from mlscope.release.promotion import Release
 from mlscope.release.reference_app import TrainConfig, train_and_log
 
@@ -36,8 +36,8 @@ def main() -> int:
         run_id, result = train_and_log(cfg, out)
         summary = {"run_id": run_id, "metrics": result.metrics, "data": result.data_version}
         if args.register:
-            release = Release.open()
-            info = release.register(args.register, run_id, current_identity(), "reference app")
+            release = Release.open()  # the policy: ./mlscope.yaml or $MLSCOPE_SPEC
+            info = release.register(args.register, run_id, release.actor(), "reference app")
             summary["version"] = info.version
     except MlscopeError as exc:
         print(f"Error: {exc.one_line()}")

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlscope.errors import InputError
+from mlscope.errors import InputError, MlscopeError
 from mlscope.release.identity import Actor
 from mlscope.release.redact import redact, redact_text
 from mlscope.release.signing import AllowedSigners
@@ -70,6 +70,12 @@ class VerifyResult:
                 "entries": self.entries, "head": self.head, "unsigned": self.unsigned}
 
 
+class AuditWriteError(MlscopeError):
+    """The log could not be written: the change it would record is not made (exit 1)."""
+
+    exit_code = 1
+
+
 class AuditLog:
     """Append-only hash-chained JSON-lines log. Appends are serialised with a file lock."""
 
@@ -112,12 +118,26 @@ class AuditLog:
             raise InputError(f"audit log {self.path} ends with a corrupt entry",
                              "run `mlscope audit verify` to find the first bad entry") from exc
 
-    def append(self, actor: Actor, action: str, subject: str, reason: str = "",
+    def append(self, actor: Actor | str, action: str, subject: str, reason: str = "",
                before: dict[str, Any] | None = None,
                after: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Append one entry (secrets redacted, signed by a verified actor) and return it."""
+        """Append one entry (secrets redacted, signed by a verified actor) and return it.
+
+        A plain name (str) writes an unsigned entry, flagged like local-development ones:
+        nothing the release gates trust is ever read from such an entry.
+        """
+        if isinstance(actor, str):
+            actor = Actor(actor)
         if not actor.name.strip() or not action.strip():
             raise InputError("an audit entry needs an actor and an action")
+        try:
+            return self._append(actor, action, subject, reason, before, after)
+        except OSError as exc:
+            raise AuditWriteError(f"cannot write the audit log {self.path}: "
+                                  f"{exc.strerror or exc}", "nothing was recorded") from exc
+
+    def _append(self, actor: Actor, action: str, subject: str, reason: str,
+                before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
         with self._locked():
             seq, prev = self._last()
             entry: dict[str, Any] = {

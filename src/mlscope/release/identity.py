@@ -95,8 +95,14 @@ def current_actor(signers: AllowedSigners | None) -> Actor:
 
 
 def current_identity() -> str:
-    """A name for entries written without a policy (deploy records): verified when possible."""
+    """A label for who is acting (verified when a signing key and a policy are found, else
+    MLSCOPE_USER or git's e-mail). Only a label: entries that need trust take an Actor."""
     from mlscope.release.policy import find_policy
 
-    policy = find_policy()
-    return current_actor(policy.signers if policy else None).name
+    if signing_key() is not None or local_dev_mode():
+        policy = find_policy()
+        return current_actor(policy.signers if policy else None).name
+    raw = os.environ.get(USER_ENV, "").strip() or _git("user.email")
+    if not raw:
+        raise InputError("no identity to record this under", _FIX)
+    return normalize_identity(validate_identity(raw))

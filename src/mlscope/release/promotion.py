@@ -23,7 +23,7 @@ from mlscope.release.approvals import (
     record_decision,
     registration,
 )
-from mlscope.release.audit import AuditLog, default_audit_log, utc_now
+from mlscope.release.audit import AuditLog, AuditWriteError, default_audit_log, utc_now
 from mlscope.release.base import GateResult, RefusedError
 from mlscope.release.digest import dir_digest, file_digest
 from mlscope.release.gates import GateContext, run_gates
@@ -277,9 +277,14 @@ class Release:
         intent = self.log.append(actor, cause + INTENT, subject, reason, before=before,
                                  after=after)
         self.registry.set_alias(model, env, version)
-        self.registry.set_version_tag(model, version, f"mlscope.{env}.since", utc_now())
-        self.log.append(actor, cause, subject, reason, before=before,
-                        after={**after, "intent": intent["hash"]})
+        try:
+            self.registry.set_version_tag(model, version, f"mlscope.{env}.since", utc_now())
+            self.log.append(actor, cause, subject, reason, before=before,
+                            after={**after, "intent": intent["hash"]})
+        except AuditWriteError as exc:
+            raise RefusedError(f"{model} {env} now holds v{version} but the audit commit could "
+                               f"not be written ({exc.problem})",
+                               "fix the log's storage, then run `mlscope audit repair`") from exc
         self._anchor()
 
     # -- rollback -----------------------------------------------------------------------

@@ -33,6 +33,9 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 
 TRACKING_ENV = "MLSCOPE_TRACKING_URI"
+# Where new experiments keep artifacts (e.g. s3://bucket/mlflow in CI, where every job runs on
+# a fresh machine); default: beside the SQLite database.
+ARTIFACT_ENV = "MLSCOPE_ARTIFACT_URI"
 
 
 def default_tracking_uri() -> str:
@@ -115,8 +118,8 @@ class Registry:
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return str(found.experiment_id)
-        location = None
-        if self.tracking_uri.startswith("sqlite:"):
+        location = os.environ.get(ARTIFACT_ENV, "").strip() or None
+        if location is None and self.tracking_uri.startswith("sqlite:"):
             # Keep artifacts next to the database, not in ./mlruns of whatever the cwd is.
             db = Path(unquote(urlparse(self.tracking_uri).path))
             location = (db.parent / "artifacts").resolve().as_uri()
