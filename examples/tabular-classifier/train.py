@@ -1,7 +1,7 @@
 """Train the tabular example and save it as an MLflow Model (what CI's train step runs).
 
     python examples/tabular-classifier/train.py --c 1.0 --out build/model
-    mlscope release register cancer --model-dir build/model --spec examples/tabular-classifier/mlscope.yaml
+    cd examples/tabular-classifier && mlscope release register cancer --model-dir ../../build/model
 
 The data is scikit-learn's bundled breast-cancer set (nothing is downloaded); the code lives
 in mlscope.release.tabular_app so the tests train exactly the same model.

@@ -133,7 +133,6 @@ class Runner:
             step_env = {**env, **{k: _sub(v, {**ctx, "env": env})
                                   for k, v in (step.get("env") or {}).items()},
                         "GITHUB_OUTPUT": str(out_file), "GITHUB_ENV": str(env_file)}
-            print(f"-- {name}: {label}", flush=True)
             try:
                 done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=work,
                                       env=step_env, capture_output=True, text=True, timeout=240)
@@ -146,8 +145,9 @@ class Runner:
                 k, _, v = line.partition("=")
                 env[k] = v
             if step.get("id"):
+                lines = out_file.read_text().splitlines()
                 ctx["steps"][step["id"]] = {"outputs": dict(
-                    line.split("=", 1) for line in out_file.read_text().splitlines() if "=" in line)}
+                    line.split("=", 1) for line in lines if "=" in line)}
         return {k: _sub(v, ctx) for k, v in (job.get("outputs") or {}).items()}
 
 
@@ -172,7 +172,6 @@ def _reviewer(repo: Any, runner: Runner, who: str, version: str, state_url: str)
 def test_the_generated_workflow_runs_against_moto(repo: Any, moto: str, tmp_path: Path,
                                                   run: Any) -> None:
     import boto3
-
     from policy_repo import git
 
     s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1",
