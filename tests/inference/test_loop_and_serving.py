@@ -122,3 +122,15 @@ def test_device_monthly_cost_by_hand() -> None:
     energy = dev["energy_wh_per_answer"]["p50"]
     assert dev["electricity_usd_per_month"] == pytest.approx(
         energy * 50 * HOURS_PER_MONTH / 24 / 1000 * 0.15)
+
+
+def test_batching_curve_trades_latency_for_throughput() -> None:
+    r = serving_options("llama-3-8b", quant_name="f16", instance_types=["g5.xlarge"])
+    curve = r["batching_curve"]
+    tps = [c["tokens_per_s"] for c in curve]
+    lat = [c["token_latency_s"] for c in curve]
+    assert tps == sorted(tps) and lat == sorted(lat)
+    # Doubling a memory-bound batch almost doubles throughput; compute-bound stops the gain.
+    assert tps[1] / tps[0] > 1.8
+    assert curve[-1]["bound"] == "compute" and tps[-1] / tps[-2] < 1.2
+    assert curve[0]["kv_caches_fit"] and not curve[-1]["kv_caches_fit"]

@@ -140,13 +140,28 @@ def serving_options(model: str | None = None, params: float | None = None,
             per_m[option] = usd / (tps * 3600) * 1e6 if usd else None
         options.append(ServingOption(name, gpus, batch, tps, step, limit, count, monthly, per_m))
     options.sort(key=lambda o: o.monthly_usd.get("on-demand") or math.inf)
+    curve = []
+    if options:  # throughput vs latency as the batch grows, on the cheapest instance
+        best_dev = find_device(options[0].instance_type, region)
+        assert best_dev is not None
+        tp = best_dev.accelerators if runtime != "llama.cpp" else 1
+        free = (best_dev.memory_gb - best_dev.accelerators * GPU_CONTEXT_GB
+                - memory_need(llm, q, 0).weights_gb - 1.0)
+        cap = int(free * GB // (llm.kv_bytes_per_token() * context))
+        batch = 1
+        while batch <= MAX_BATCH:
+            step, limit = _step(best_dev, llm, q.bits_per_weight, batch, avg_ctx, tp)
+            curve.append({"batch": batch, "tokens_per_s": batch / step,
+                          "token_latency_s": step, "bound": limit,
+                          "kv_caches_fit": batch <= cap})
+            batch *= 2
     return {
         "model": llm.name, "params": llm.params, "quant": q.name, "runtime": runtime,
         "region": region, "target_token_latency_s": target_token_latency_s,
         "requests_per_s": requests_per_s, "tokens_per_request": tokens_per_request,
         "needed_tokens_per_s": need_tps, "context": context,
         "options": [o.to_dict() for o in options], "best": options[0].to_dict() if options
-        else None, "skipped": skipped,
+        else None, "batching_curve": curve, "skipped": skipped,
         "assumptions": [
             "batched decode: weights streamed once per step for the whole batch, each "
             "sequence's KV cache read every step, compute = batch x 2 x params",
