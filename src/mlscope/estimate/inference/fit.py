@@ -7,11 +7,15 @@ layer on Apple GPUs at batch 1) and the matrix-vector work over the int8 dot-pro
 CPUs (a Pi 4's Cortex-A72 has no SDOT and is compute-bound where a Pi 5 is not). `1/a` is the
 bandwidth efficiency. Prefill is compute-bound: tokens/s = e x peak / (2 x params).
 
-Each class is fitted by non-negative least squares on relative error; a class with too few rows
-borrows the bandwidth efficiency (or everything) from the pooled fit of its kind, with a wider
-spread. Spreads are the residual log-errors, widened (`SPREAD_WIDENING`) because a new device is
-further from the data than the devices the fit saw. `fit()` takes a row filter so the benchmark
-can refit with one device family left out.
+Each class is fitted by non-negative least squares on relative error (a >= 1: nothing streams
+faster than its theoretical bandwidth; on CPUs a is fixed at 1, see CPU_BANDWIDTH_A); a class
+with too few rows borrows the bandwidth efficiency (or everything) from the pooled fit of its
+kind, with a wider spread. Runtime factors (Ollama, MLC) are medians of log-ratios to the class
+fits, alternated with them. A class's spread is the larger of its residual log-errors widened
+by `SPREAD_WIDENING` and the error when each of its families is refitted without (a new device
+is such a family); a fit resting on one family gets at least `ONE_FAMILY_SIGMA`. Only rows of
+quality "measured" are fitted. `fit()` takes a row filter so the benchmark can refit with one
+device family left out.
 """
 
 from __future__ import annotations
