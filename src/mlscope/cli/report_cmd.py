@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
@@ -55,32 +56,44 @@ def plan(file: str, strict: bool, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("-o", "--out", "out_dir", default="build/report", show_default=True,
               type=click.Path(file_okay=False),
-              help="Folder to write index.html (and report.pdf) to.")
+              help="Folder to write index.html (and report.pdf) to; created if missing.")
 @click.option("--pdf", is_flag=True,
               help="Also print the page to report.pdf with headless Chromium.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The report's date (YYYY-MM-DD): months priced from the plan's start or this "
+                   "month, waivers judged on it. Same spec and date, same bytes.")
+@click.option("--loaded-rate", type=click.FloatRange(min=0, min_open=True),
+              help="Loaded cost of one full-time person per year, USD (beats "
+                   "plan.loaded_cost_usd_per_fte_year).")
 @json_option
-def report(file: str, out_dir: str, pdf: bool, as_json: bool) -> None:
-    """Write the sponsor report for FILE: one self-contained HTML page (works offline)."""
+def report(file: str, out_dir: str, pdf: bool, as_of: dt.datetime | None,
+           loaded_rate: float | None, as_json: bool) -> None:
+    """Write the sponsor report for FILE: one self-contained HTML page (works offline).
+
+    Exit code 1 when a section failed (the page is still written, the failure shown in it).
+    """
     from mlscope.report.build import write_report
 
-    written = write_report(file, out_dir, pdf=pdf)
+    written = write_report(file, out_dir, pdf=pdf, as_of=as_of.date() if as_of else None,
+                           loaded_rate=loaded_rate)
     rep = written.report
     if as_json:
         print_json({**rep.to_dict(), "html": str(written.html_path),
                     "pdf": str(written.pdf_path) if written.pdf_path else None,
                     "size_bytes": written.size_bytes})
-        return
-    out = console()
-    table = Table(title=f"{rep.spec.project.name}: at a glance", title_justify="left",
-                  show_header=False)
-    table.add_column("What", style="bold")
-    table.add_column("Value")
-    for label, value in rep.summary:
-        table.add_row(label, value)
-    out.print(table)
-    for s in rep.sections:
-        if s.status == "failed":
-            click.echo(f"warning: section '{s.title}' {s.notice}", err=True)
-    out.print(f"Report: {written.html_path} ({written.size_bytes / 1024:,.0f} KiB)")
-    if written.pdf_path:
-        out.print(f"PDF: {written.pdf_path}")
+    else:
+        out = console()
+        table = Table(title=f"{rep.spec.project.name}: the decision", title_justify="left",
+                      show_header=False)
+        table.add_column("What", style="bold")
+        table.add_column("Value")
+        for label, value in rep.summary:
+            table.add_row(label, value)
+        out.print(table)
+        out.print(f"Report: {written.html_path} ({written.size_bytes / 1024:,.0f} KiB)")
+        if written.pdf_path:
+            out.print(f"PDF: {written.pdf_path}")
+    for s in rep.failed:
+        click.echo(f"error: section '{s.title}' {s.notice}", err=True)
+    if rep.failed:
+        sys.exit(1)

@@ -80,6 +80,15 @@ document.querySelectorAll('section.report-section').forEach(function(s){
 document.querySelectorAll('figure svg').forEach(function(g){var b=g.getBoundingClientRect();
  out.charts.push({section:g.closest('section').id,cls:g.getAttribute('class')||'',
  width:b.width,height:b.height,marks:g.querySelectorAll('rect,circle,path,polygon,polyline,line,text').length})});
+out.keys=[];document.querySelectorAll('[data-key]').forEach(function(k){
+ var b=k.getBoundingClientRect();out.keys.push({key:k.dataset.key,text:k.textContent.trim(),
+ top:b.top,bottom:b.bottom})});
+out.fonts={};document.querySelectorAll('figure[class*=figure-]').forEach(function(f){
+ var g=f.querySelector('svg');if(!g||!g.viewBox||!g.viewBox.baseVal)return;
+ var scale=g.getBoundingClientRect().width/g.viewBox.baseVal.width,least=1e9;
+ g.querySelectorAll('text').forEach(function(t){var fs=parseFloat(t.getAttribute('font-size')||
+ getComputedStyle(t).fontSize);if(fs&&fs*scale<least)least=fs*scale});
+ var kind=f.className.replace(/.*figure-/,'');out.fonts[kind]=least});
 var p=document.createElement('pre');p.id='mlscope-probe';p.textContent=JSON.stringify(out);
 document.body.appendChild(p)})();</script>"""
 
@@ -94,11 +103,16 @@ class PageCheck:
     charts: list[dict[str, Any]]
     height: int
     screenshot: Path | None = None
+    keys: list[dict[str, Any]] = field(default_factory=list)  # [data-key] elements, laid out
+    fonts: dict[str, float] = field(default_factory=dict)  # figure kind -> smallest text, px
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def check_page(html: Path, screenshot: Path | None = None, width: int = 1280) -> PageCheck:
-    """Load `html` in headless Chromium; report console output, sections and laid-out charts.
+def check_page(html: Path, screenshot: Path | None = None, width: int = 1280,
+               height: int = 800) -> PageCheck:
+    """Load `html` in headless Chromium; report console output, sections, laid-out charts, the
+    elements marked `data-key` (with their place, for first-screen checks) and the smallest
+    text, in CSS px, of each kind of diagram as the page shows it.
 
     The checks run on a probed copy beside the page (so relative links still resolve); the
     screenshot is of the page itself, full height.
@@ -108,7 +122,8 @@ def check_page(html: Path, screenshot: Path | None = None, width: int = 1280) ->
     probed.write_text(page.replace("<head>", "<head>" + _PROBE_HEAD, 1)
                       .replace("</body>", _PROBE_TAIL + "</body>", 1), encoding="utf-8")
     try:
-        proc = _run(["--virtual-time-budget=3000", "--dump-dom", probed.resolve().as_uri()])
+        proc = _run([f"--window-size={width},{height}", "--virtual-time-budget=3000",
+                     "--dump-dom", probed.resolve().as_uri()])
     finally:
         probed.unlink(missing_ok=True)
     m = re.search(r'<pre id="mlscope-probe">(.*?)</pre>', proc.stdout, flags=re.S)
@@ -127,4 +142,5 @@ def check_page(html: Path, screenshot: Path | None = None, width: int = 1280) ->
         console += console_messages(shot_proc.stderr)
         shot = screenshot if screenshot.exists() else None
     return PageCheck(console=console, errors=list(data["errors"]), sections=data["sections"],
-                     charts=data["charts"], height=int(data["height"]), screenshot=shot, raw=data)
+                     charts=data["charts"], height=int(data["height"]), screenshot=shot,
+                     keys=data["keys"], fonts=data["fonts"], raw=data)

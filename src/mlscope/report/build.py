@@ -1,18 +1,23 @@
-"""Assemble the report from a spec and write it as one self-contained HTML file (and PDF)."""
+"""Assemble the report from a spec and write it as one self-contained HTML file (and PDF).
+
+`as_of` fixes the report's date (the months priced, waiver expiry, the date printed), so the
+same spec and date give the same bytes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mlscope.architecture.locate import load_with_locator
 from mlscope.errors import InputError
+from mlscope.report.context import ReportContext
+from mlscope.report.decision import Decision, build_decision, risk_cost, risk_probability
 from mlscope.report.model import Section
 from mlscope.report.sections import build_sections
-from mlscope.report.summary import summary_rows
-from mlscope.spec import load_spec
 from mlscope.spec.models import ProjectSpec
 
 REPORT_FILE = "index.html"
@@ -23,28 +28,39 @@ PDF_FILE = "report.pdf"
 class Report:
     spec: ProjectSpec
     source: str
-    generated_at: dt.datetime
+    as_of: dt.date
     sections: list[Section]
-    summary: list[tuple[str, str]] = field(default_factory=list)
+    decision: Decision
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)
 
+    @property
+    def failed(self) -> list[Section]:
+        return [s for s in self.sections if s.status == "failed"]
+
+    @property
+    def summary(self) -> list[tuple[str, str]]:
+        return self.decision.rows()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "project": self.spec.project.name, "source": self.source,
-            "generated_at": self.generated_at.isoformat(timespec="seconds"),
+            "as_of": self.as_of.isoformat(),
+            "decision": self.decision.to_dict(),
             "summary": dict(self.summary),
             "sections": [s.to_dict() for s in self.sections],
+            "failed": [s.id for s in self.failed],
         }
 
 
-def build_report(spec: ProjectSpec, source: str = "mlscope.yaml",
-                 now: dt.datetime | None = None) -> Report:
-    sections = build_sections(spec)
-    report = Report(spec, source, now or dt.datetime.now(dt.UTC), sections)
-    report.summary = summary_rows(report.sections)
-    return report
+def build_report(spec: ProjectSpec, source: str = "mlscope.yaml", as_of: dt.date | None = None,
+                 *, locate: Any = None, loaded_rate: float | None = None) -> Report:
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    ctx = ReportContext(spec, day, locate=locate, loaded_rate=loaded_rate)
+    ctx.graph()  # an architecture that cannot be built is bad input (exit 2), not a section
+    sections = build_sections(ctx)
+    return Report(spec, source, day, sections, build_decision(ctx, sections))
 
 
 def render_html(report: Report) -> str:
@@ -56,8 +72,9 @@ def render_html(report: Report) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     css = (resources.files("mlscope.report") / "templates" / "report.css").read_text("utf-8")
     return env.get_template("report.html.j2").render(
-        report=report, spec=report.spec, css=Markup(css),
-        svg=lambda s: Markup(s),  # our charts escape their text; the diagram is sanitised
+        report=report, spec=report.spec, css=Markup(css), decision=report.decision,
+        risk_probability=risk_probability, risk_cost=risk_cost,
+        svg=lambda s: Markup(s),  # our charts escape their text; the diagrams are sanitised
     )
 
 
@@ -77,13 +94,16 @@ class WrittenReport:
     size_bytes: int
 
 
-def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = False) -> WrittenReport:
-    spec = load_spec(spec_path)
+def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = False,
+                 as_of: dt.date | None = None,
+                 loaded_rate: float | None = None) -> WrittenReport:
+    spec, locate = load_with_locator(spec_path)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {out} exists and is not a folder",
                          "pass a folder with -o, e.g. -o build/report")
-    report = build_report(spec, _display_path(Path(spec_path)))
+    report = build_report(spec, _display_path(Path(spec_path)), as_of, locate=locate,
+                          loaded_rate=loaded_rate)
     html_path = out / REPORT_FILE
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,15 @@
 """What the report is made of: sections holding facts, charts, tables and findings.
 
 Sections are plain data so the HTML template, the CLI summary and `--json` all read the same
-thing; an engine that is missing or failed leaves its section with a plain notice, never numbers.
+thing; a section that has nothing to show or failed keeps a plain notice, never numbers.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "unavailable", "no-input", "failed"]
+Status = Literal["ok", "no-input", "failed"]
 
 
 @dataclass
@@ -27,6 +25,7 @@ class Figure:
     svg: str
     caption: str
     link: str | None = None  # a file beside the report with the full-size drawing
+    kind: str = ""  # css class of the figure ("system", "story", "container")
 
 
 @dataclass
@@ -36,6 +35,9 @@ class FindingView:
     fix: str = ""
     why: str = ""
     rule: str = ""
+    location: str = ""  # spec file:line:col
+    components: tuple[str, ...] = ()
+    waived: str = ""  # "until 2027-03-31: reason" when a waiver accepts it
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Section:
     data: dict[str, Any] = field(default_factory=dict)  # machine-readable, for --json
     attachments: dict[str, str] = field(default_factory=dict)  # file name -> text, beside it
 
-    def unavailable(self, why: str, status: Status = "unavailable") -> Section:
+    def unavailable(self, why: str, status: Status = "no-input") -> Section:
         self.status = status
         self.notice = why
         return self
@@ -67,24 +69,6 @@ class Section:
                 "notice": self.notice or None, "charts": len(self.figures), "data": self.data}
 
 
-class EngineUnavailable(Exception):
-    """An engine module or function the report calls is not there (yet)."""
-
-
-def engine_function(module: str, name: str, engine: str) -> Callable[..., Any]:
-    """Import `module.name`, or explain plainly which engine is missing and why."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if module == missing or module.startswith(missing + "."):
-            raise EngineUnavailable(f"not available yet: the {engine} ({module}) is not "
-                                    "installed/implemented") from None
-        raise EngineUnavailable(
-            f"not available: the {engine} needs the Python package '{missing}', which is not "
-            "installed (pip install 'mlscope[all]')") from None
-    func = getattr(mod, name, None)
-    if not callable(func):
-        raise EngineUnavailable(
-            f"not available yet: the {engine} has no {module}.{name}() implemented")
-    return func
+class Skip(Exception):
+    """The spec gives this section nothing to show (no budget, no plan): said plainly, not a
+    failure."""

@@ -17,6 +17,7 @@ from mlscope.spec.core_sections import (
 )
 from mlscope.spec.costs import BudgetSection, EnvironmentSection
 from mlscope.spec.inference import InferenceSection
+from mlscope.spec.experience import ExperienceSection
 from mlscope.spec.plan import PlanSection
 from mlscope.spec.release import ReleaseSection, ServingSection
 
@@ -39,6 +40,7 @@ class ProjectSpec(SpecModel):
     plan: PlanSection = Field(default_factory=PlanSection)
     inference: InferenceSection | None = None
     billing: BillingSection | None = None
+    experience: ExperienceSection = Field(default_factory=ExperienceSection)
 
 
 def json_schema() -> dict[str, Any]:

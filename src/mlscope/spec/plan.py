@@ -43,6 +43,10 @@ class PhaseSection(SpecModel):
     demo: bool | str = Field(
         False, description="true, or what is shown to sponsors at the end of the phase.")
     goal: str | None = Field(None, description="The question answered or the outcome shipped.")
+    attendees: list[str] = Field(
+        default_factory=list,
+        description="Who attends the demo (default by kind: sponsors and product for features, "
+                    "the team and product owner for experiments).")
     mvp: bool = Field(False, description="Completing this phase completes the MVP.")
 
     @model_validator(mode="after")
@@ -59,6 +63,13 @@ class PlanSection(SpecModel):
     team: list[Annotated[TeamMember, BeforeValidator(_member_from_text)]] = Field(
         default_factory=list)
     phases: list[PhaseSection] = Field(default_factory=list)
+    loaded_cost_usd_per_fte_year: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="Loaded cost of one full-time person for a year (salary, taxes, benefits, "
+                    "overhead), to price the team; the report states the default it assumes.")
+    decision: str | None = Field(
+        None, min_length=1, description="The decision asked of the sponsor, in one sentence "
+                                        "(default: approve the plan, team and cloud budget).")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PlanSection:

@@ -106,3 +106,11 @@ def render_png(graph: ArchitectureGraph) -> bytes:
         icons = _stage_icons(graph, Path(tmp))
         source = emit_dot(graph, icons).replace("pad=0.3];", "pad=0.3, dpi=110];", 1)
         return _run_dot(source, "png", Path(tmp))
+
+
+def dot_to(source: str, fmt: str) -> bytes:
+    """Any DOT text (no icons) as SVG or PNG."""
+    with tempfile.TemporaryDirectory(prefix="mlscope-diagram-") as tmp:
+        if fmt == "png":
+            source = source.replace("pad=0.25];", "pad=0.25, dpi=110];", 1)
+        return _run_dot(source, fmt, Path(tmp))

@@ -1,16 +1,19 @@
-"""Each report section is built by one function from the spec; this module runs them all.
+"""The report's sections, in page order, and the loop that builds them.
 
-A section whose engine is missing, or which fails on this spec, keeps its place in the report
-with a plain notice; the others are unaffected.
+To add a section: write `report/sections/<name>.py` with `build(ctx, sec) -> None` (fill `sec`,
+raise `Skip("why")` when the spec gives it nothing to show), import it below and add one line to
+SECTIONS. A section that raises anything else is kept in place as "failed" with the reason, and
+`mlscope report` exits 1 naming it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from mlscope.errors import MlscopeError
-from mlscope.report.model import EngineUnavailable, Section
+from mlscope.report.context import ReportContext
+from mlscope.report.model import Section, Skip
 from mlscope.report.sections import (
     architecture,
     assumptions,
@@ -22,69 +25,64 @@ from mlscope.report.sections import (
 )
 from mlscope.spec.models import ProjectSpec
 
-# id -> (title, lead, engine) of each section, used when its builder cannot finish.
-_PLACEHOLDERS: dict[str, tuple[str, str, str]] = {
-    "architecture": ("Architecture", "The components the system needs and their AWS services.",
-                     "architecture engine"),
-    "readiness": ("Readiness", "What the chosen MLOps level needs but the project lacks.",
-                  "architecture engine"),
-    "estimate": ("Training estimate", "How long one training run takes and what it costs.",
-                 "training estimator"),
-    "monthly-cost": ("Monthly cost", "What running the system costs each month.", "cost engine"),
-    "budget-risk": ("Budget and overrun risk", "The chance of going over the monthly budget.",
-                    "cost engine"),
-    "plan": ("Plan", "Short, time-boxed experiments and features, each ending with a demo.",
-             "plan"),
-    "inference": ("On-device assistant", "The voice loop on the device and in the cloud.",
-                  "inference estimator"),
-    "actuals": ("Actual vs plan", "What AWS actually charged against the plan.",
-                "billing engine"),
-}
+Builder = Callable[[ReportContext, Section], None]
 
 
-def _guarded(section_id: str, builder: Callable[[], Section]) -> Section:
-    try:
-        return builder()
-    except EngineUnavailable as exc:
-        return _placeholder(section_id).unavailable(str(exc))
-    except MlscopeError as exc:
-        return _placeholder(section_id).unavailable(
-            f"could not be computed for this spec: {exc.one_line()}", "no-input")
-    except NotImplementedError as exc:
-        return _placeholder(section_id).unavailable(f"not available yet: {exc}")
-    except Exception as exc:  # one engine's bug must not hide the other sections
-        return _placeholder(section_id).unavailable(
-            f"the {_PLACEHOLDERS[section_id][2]} failed on this spec ({type(exc).__name__}: "
-            f"{exc}); please report this bug", "failed")
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    lead: str  # one plain sentence: what this section tells a sponsor
+    build: Builder
+    when: Callable[[ProjectSpec], bool] | None = None  # shown only for specs that pass
 
 
-def _placeholder(section_id: str) -> Section:
-    title, lead, _ = _PLACEHOLDERS[section_id]
-    return Section(section_id, title, lead)
+def legacy(build: Callable[[ProjectSpec], Section]) -> Builder:
+    """A section written as `build(spec) -> Section` (it needs nothing but the spec)."""
+
+    def run(ctx: ReportContext, sec: Section) -> None:
+        got = build(ctx.spec)
+        if got.status == "no-input":
+            raise Skip(got.notice)
+        for name in ("status", "notice", "facts", "figures", "tables", "findings", "notes",
+                     "assumptions", "sources", "lists", "data", "attachments"):
+            setattr(sec, name, getattr(got, name))
+
+    return run
 
 
-def build_sections(spec: ProjectSpec) -> list[Section]:
-    cost_data: dict[str, Any] = {}
+# One line per section, in page order.
+SECTIONS: list[Entry] = [
+    Entry("system", "The system on one slide", "Who uses it, where the model acts, what it learns from, who approves it and what it costs.", architecture.build_system),  # noqa: E501
+    Entry("experience", "What the user sees", "The user's experience step by step, where the model acts, and what happens when it is down.", architecture.build_experience),  # noqa: E501
+    Entry("plan", "Plan", "Short, time-boxed experiments and features, each ending with a demo, so sponsors see progress every few weeks.", plan.build),  # noqa: E501
+    Entry("demos", "Demo calendar", "The demo that ends each phase: when, who attends, and the question it answers.", plan.build_demos),  # noqa: E501
+    Entry("monthly-cost", "Monthly cost", "What running the system costs each month in each environment, and what switching things off out of hours saves.", costs.build_monthly),  # noqa: E501
+    Entry("budget-risk", "Budget and overrun risk", "The monthly budget, the range of likely monthly costs, and the chance of going over.", costs.build_risk),  # noqa: E501
+    Entry("estimate", "Training estimate", "How long one training run takes and what it costs, as a range, and the instance options that trade time against money.", estimate.build),  # noqa: E501
+    Entry("inference", "On-device assistant", "Whether the assistant runs on the device, how long a user waits for an answer, stage by stage, and what the same assistant costs in the cloud.", legacy(inference.build)),  # noqa: E501
+    Entry("architecture", "Architecture (for engineers)", "Every component by lifecycle stage, left to right, with numbered flows and the AWS services behind them.", architecture.build_diagram),  # noqa: E501
+    Entry("actuals", "Actual vs plan", "What AWS actually charged, from the billing export, against the planned range.", legacy(billing.build), when=lambda spec: spec.billing is not None),  # noqa: E501
+    Entry("readiness", "Readiness", "What the chosen MLOps level needs but the project does not have yet, worst first, and the gaps accepted by a waiver.", architecture.build_readiness),  # noqa: E501
+]
 
-    def monthly() -> Section:
-        cost_data.update(costs.cost_report(spec))
-        return costs.build_monthly(spec, cost_data)
 
-    def risk() -> Section:
-        if not cost_data:
-            cost_data.update(costs.cost_report(spec))
-        return costs.build_risk(spec, cost_data)
-
-    built = [
-        _guarded("architecture", lambda: architecture.build_diagram(spec)),
-        _guarded("readiness", lambda: architecture.build_readiness(spec)),
-        _guarded("estimate", lambda: estimate.build(spec)),
-        _guarded("monthly-cost", monthly),
-        _guarded("budget-risk", risk),
-        _guarded("plan", lambda: plan.build(spec)),
-        _guarded("inference", lambda: inference.build(spec)),
-    ]
-    if spec.billing is not None:  # only with an export: no section, no numbers without one
-        built.append(_guarded("actuals", lambda: billing.build(spec)))
+def build_sections(ctx: ReportContext) -> list[Section]:
+    built = [run_section(ctx, e) for e in SECTIONS if e.when is None or e.when(ctx.spec)]
     built.append(assumptions.build(built))
     return built
+
+
+def run_section(ctx: ReportContext, entry: Entry) -> Section:
+    sec = Section(entry.id, entry.title, entry.lead)
+    try:
+        entry.build(ctx, sec)
+    except Skip as why:
+        return Section(entry.id, entry.title, entry.lead).unavailable(str(why), "no-input")
+    except MlscopeError as exc:
+        return Section(entry.id, entry.title, entry.lead).unavailable(
+            f"failed: {exc.one_line()}", "failed")
+    except Exception as exc:  # one engine's bug must not hide the other sections
+        return Section(entry.id, entry.title, entry.lead).unavailable(
+            f"failed with a bug ({type(exc).__name__}: {exc}); please report it", "failed")
+    return sec

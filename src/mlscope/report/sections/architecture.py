@@ -1,15 +1,28 @@
-"""Sections: the architecture diagram and the readiness findings."""
+"""Sections: the system view for sponsors, the user-experience storyboard, the container view for
+engineers, and the readiness findings (with the waivers that accept some of them)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from mlscope.report.model import Figure, FindingView, Section, engine_function
-from mlscope.spec.models import ProjectSpec
+from mlscope.architecture import render
+from mlscope.architecture.readiness import Finding
+from mlscope.architecture.views import (
+    render_view,
+    story_dot,
+    story_mermaid,
+    storyboard,
+    system_dot,
+    system_mermaid,
+    system_view,
+)
+from mlscope.core import fmt
+from mlscope.report.context import ReportContext
+from mlscope.report.model import Figure, FindingView, Section, Skip, Table
 
 DIAGRAM_FILE = "architecture.svg"
-_LEVELS = {"error": "error", "critical": "error", "warning": "warning", "warn": "warning"}
+SYSTEM_FILE = "system.svg"
+STORY_FILE = "storyboard.svg"
 
 
 def safe_svg(text: str) -> str:
@@ -21,44 +34,81 @@ def safe_svg(text: str) -> str:
     return text[start:].strip() if start >= 0 else ""
 
 
-def build_diagram(spec: ProjectSpec) -> Section:
-    sec = Section("architecture", "Architecture",
-                  f"The components a {spec.project.use_case} system needs at MLOps level "
-                  f"{spec.project.mlops_level}, and the AWS services behind them.")
-    build = engine_function("mlscope.architecture", "build_architecture", "architecture engine")
-    render = engine_function("mlscope.architecture", "render", "architecture engine")
-    graph = build(spec)
+def _money_line(ctx: ReportContext) -> str | None:
+    if not ctx.has_costs():
+        return None
+    try:
+        first = ctx.costs()["total"]["monthly"][0]
+    except Exception:  # the cost section reports the failure itself
+        return None
+    return (f"about {fmt.money(first['p50'])} a month to run (8 in 10 chance "
+            f"{fmt.money(first['p10'])} to {fmt.money(first['p90'])})")
+
+
+def build_system(ctx: ReportContext, sec: Section) -> None:
+    view = system_view(ctx.graph(), ctx.spec.project.description, _money_line(ctx))
+    drawing = safe_svg(str(render_view(system_dot(view), system_mermaid(view), "svg")))
+    sec.attachments[SYSTEM_FILE] = drawing
+    sec.attachments["system.mmd"] = system_mermaid(view)
+    sec.figures.append(Figure(drawing, "The whole system in a few boxes: each names the "
+                              "components behind it; the dashed arrow is the retraining loop.",
+                              link=SYSTEM_FILE, kind="system"))
+    sec.data = {"boxes": [b.title for b in view.boxes]}
+
+
+def build_experience(ctx: ReportContext, sec: Section) -> None:
+    sb = storyboard(ctx.graph(), ctx.spec.experience)
+    drawing = safe_svg(str(render_view(story_dot(sb), story_mermaid(sb), "svg")))
+    sec.attachments[STORY_FILE] = drawing
+    sec.attachments["storyboard.mmd"] = story_mermaid(sb)
+    where = ("from the spec's `experience:` section" if sb.from_spec else
+             f"the {ctx.spec.project.use_case} default; describe yours under `experience:`")
+    sec.figures.append(Figure(drawing, f"Green frames are where the model acts ({sb.model}); "
+                              f"the dashed frame is what the user gets when it is down. Steps "
+                              f"{where}.", link=STORY_FILE, kind="story"))
+    sec.facts = [("Who", sb.persona), ("Where", sb.surface), ("When the model is down",
+                                                              sb.fallback)]
+    sec.data = {"steps": [{"actor": s.actor, "text": s.text} for s in sb.steps],
+                "from_spec": sb.from_spec}
+
+
+def build_diagram(ctx: ReportContext, sec: Section) -> None:
+    graph = ctx.graph()
+    if not graph.components:
+        raise Skip("the architecture is empty; add components under `architecture.add`")
     drawing = safe_svg(str(render(graph, "svg")))
-    if not drawing:
-        return sec.unavailable("the architecture engine returned no SVG drawing", "failed")
     sec.attachments[DIAGRAM_FILE] = drawing
-    sec.figures.append(Figure(drawing, "Boxes are components, grouped by stage; arrows show how "
-                                       "data and models flow between them.", link=DIAGRAM_FILE))
-    sec.data = {"svg_bytes": len(drawing)}
-    sec.sources.append(f"mlscope's {spec.project.use_case} blueprint at MLOps level "
-                       f"{spec.project.mlops_level}, with the spec's `architecture:` changes")
-    return sec
+    sec.figures.append(Figure(drawing, "Boxes are components, grouped by lifecycle stage from "
+                                       "data (left) to monitoring (right); numbers follow the "
+                                       "flow of data and models.", link=DIAGRAM_FILE,
+                              kind="container"))
+    sec.data = {"components": len(graph.components), "flows": len(graph.flows)}
+    sec.sources.append(f"mlscope's {ctx.spec.project.use_case} blueprint at MLOps level "
+                       f"{ctx.spec.project.mlops_level}, with the spec's `architecture:` changes")
 
 
-def _finding(f: Any) -> FindingView:
-    level = str(getattr(f, "level", "info")).lower()
-    return FindingView(level=_LEVELS.get(level, "info"), message=str(getattr(f, "message", f)),
-                       fix=str(getattr(f, "fix", "") or ""), why=str(getattr(f, "why", "") or ""),
-                       rule=str(getattr(f, "rule", "") or ""))
-
-
-def build_readiness(spec: ProjectSpec) -> Section:
-    sec = Section("readiness", "Readiness",
-                  "What the chosen MLOps level needs but the project does not have yet, worst "
-                  "first, each with why it matters and how to fix it.")
-    readiness = engine_function("mlscope.architecture", "readiness", "architecture engine")
-    findings = [_finding(f) for f in readiness(spec)]
-    rank = {"error": 0, "warning": 1, "info": 2}
-    sec.findings = sorted(findings, key=lambda f: rank[f.level])
-    counts = {lvl: sum(f.level == lvl for f in findings) for lvl in ("error", "warning", "info")}
-    sec.data = {"counts": counts}
+def build_readiness(ctx: ReportContext, sec: Section) -> None:
+    findings = ctx.findings()
+    for f in findings:
+        waived = (f"until {f.waived.expires}: {f.waived.reason}"
+                  + (f" ({f.waived.owner})" if f.waived.owner else "")) if f.waived else ""
+        sec.findings.append(FindingView(level=f.level, message=f.message, fix=f.fix, why=f.why,
+                                        rule=f.rule, location=f.location,
+                                        components=f.components, waived=waived))
+    live = [f for f in findings if f.waived is None]
+    counts = {lvl: sum(f.level == lvl for f in live) for lvl in ("error", "warning", "info")}
+    waivers = [f for f in findings if f.waived]
+    sec.data = {"counts": counts, "waived": len(waivers)}
     sec.facts = [("Blocking gaps", str(counts["error"])), ("Warnings", str(counts["warning"])),
-                 ("Notes", str(counts["info"]))]
-    if not findings:
-        sec.notes.append("No gaps found: the spec covers everything this MLOps level needs.")
-    return sec
+                 ("Notes", str(counts["info"])), ("Accepted by a waiver", str(len(waivers)))]
+    if waivers:
+        sec.tables.append(_waiver_table(waivers))
+    if not live:
+        sec.notes.append("No open gaps: the spec covers everything this MLOps level needs.")
+
+
+def _waiver_table(waived: list[Finding]) -> Table:
+    rows = [[f.rule, ", ".join(f.components), w.expires, w.reason, w.owner or ""]
+            for f in waived if (w := f.waived) is not None]
+    return Table(["Rule", "Components", "Accepted until", "Reason", "Owner"], rows,
+                 "Waivers in the spec: accepted gaps, listed until they expire")

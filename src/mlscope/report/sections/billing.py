@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from mlscope.report import svg
-from mlscope.report.model import Figure, Section, Table, engine_function
+from mlscope.report.model import Figure, Section, Table
 from mlscope.report.svg import Scale
 from mlscope.spec.models import ProjectSpec
 
@@ -27,13 +27,10 @@ def _range(r: dict[str, float]) -> str:
 
 def actuals(spec: ProjectSpec) -> dict[str, Any]:
     """compare() plus the daily effective cost of the month, through the engine."""
-    export_paths = engine_function("mlscope.costs.billing.actuals", "export_paths",
-                                   "billing engine")
-    tag_keys_of = engine_function("mlscope.costs.billing.actuals", "tag_keys_of",
-                                  "billing engine")
-    compare = engine_function("mlscope.costs.billing.actuals", "compare", "billing engine")
-    open_billing = engine_function("mlscope.costs.billing.dataset", "open_billing",
-                                   "billing engine")
+    # Imported here: the billing engine loads DuckDB, which only specs with an export need.
+    from mlscope.costs.billing.actuals import compare, export_paths, tag_keys_of
+    from mlscope.costs.billing.dataset import open_billing
+
     with open_billing(export_paths(spec), tag_keys_of(spec)) as data:
         result: dict[str, Any] = compare(data, spec)
         daily = data.daily(month=result["month"])

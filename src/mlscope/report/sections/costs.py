@@ -1,7 +1,8 @@
 """Sections: monthly cost by environment (with and without schedules) and the overrun risk.
 
-Figures come from the cost engine's `estimate_costs`; the overrun histogram from its
-`monthly_total_draws` (the same seeded draws), used only if they reproduce the quantiles above.
+Figures come from the cost engine's `estimate_costs` (through the report context, so every
+section reads the same run); the overrun histogram from its `monthly_total_draws` (the same
+seeded draws), drawn only if they reproduce the quantiles in the table.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ from typing import Any
 import numpy as np
 
 from mlscope.report import charts, svg
-from mlscope.report.model import EngineUnavailable, Figure, Section, Table, engine_function
-from mlscope.spec.models import ProjectSpec
+from mlscope.report.context import ReportContext
+from mlscope.report.decision import between
+from mlscope.report.model import Figure, Section, Skip, Table
 
-MONTHS = 12  # the budget horizon the report looks at
 MIN_DRIVER_SHARE = 0.01
 MAX_DRIVERS = 6
-SEED = 0
+# Price sources in the order a reader should trust them (AWS's own price list imported first);
+# unknown qualities sort last. "rough" ones, test fixtures and blog posts are flagged.
+QUALITY_ORDER = ("imported", "catalog", "secondary", "derived-rough", "secondary-rough")
+_ROUGH_SOURCE = ("fixture", "blog", "test")
 
 
-def cost_report(spec: ProjectSpec) -> dict[str, Any]:
-    estimate_costs = engine_function("mlscope.costs.runrate", "estimate_costs", "cost engine")
-    result: dict[str, Any] = estimate_costs(spec, months=MONTHS, seed=SEED)
-    return result
+def _no_costs(ctx: ReportContext) -> None:
+    if not ctx.spec.environments:
+        raise Skip("the spec has no `environments:`, so there is nothing to price")
+    if not ctx.has_costs():
+        names = ", ".join(e.name for e in ctx.spec.environments)
+        raise Skip(f"the environments ({names}) list no resources to price; add the "
+                   "notebooks, endpoints, training and storage each one runs (docs/costs.md)")
 
 
 def month_name(label: str) -> str:
@@ -33,7 +40,7 @@ def month_name(label: str) -> str:
 
 
 def _range(row: dict[str, float]) -> str:
-    return f"{svg.money(row['p50'])} (P10 {svg.money(row['p10'])} – P90 {svg.money(row['p90'])})"
+    return f"{svg.money(row['p50'])} typical ({between(row['p10'], row['p90'])})"
 
 
 def _point(row: dict[str, float]) -> float:
@@ -46,19 +53,18 @@ def _spread(row: dict[str, float]) -> str:
 
 
 def monthly_line(costs: dict[str, Any]) -> str:
-    """'$494 a month at typical usage (P10-P90 $416 - $707) with schedules; $747 always on'."""
+    """The first month in one line: typical cost, its range in words, and always-on."""
     first = costs["total"]["monthly"][0]
-    line = (f"{svg.money(_point(first))} a month at typical usage (P10–P90 "
-            f"{_spread(first)})")
+    line = (f"{svg.money(_point(first))} a month at typical usage "
+            f"({between(first['p10'], first['p90'])})")
     if first["savings_usd"] > 0:
         line += f" with schedules; {svg.money(first['always_on_usd'])} if always on"
     return line
 
 
-def build_monthly(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
-    sec = Section("monthly-cost", "Monthly cost",
-                  "What running the system costs each month in each environment, and what "
-                  "switching things off out of hours saves.")
+def build_monthly(ctx: ReportContext, sec: Section) -> None:
+    _no_costs(ctx)
+    costs = ctx.costs()
     month = month_name(costs["months"][0])
     first = costs["total"]["monthly"][0]
     horizon = costs["total"]["horizon"]
@@ -89,39 +95,59 @@ def build_monthly(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
                          svg.money(m["savings_usd"]) if m["savings_usd"] > 0 else "",
                          _spread(m)])
     sec.tables.append(Table(["Environment", "Resource", "Kind", "Typical, with schedules",
-                             "Always on", "Saved", "Range (P10–P90)"], rows,
+                             "Always on", "Saved", "8 in 10 chance between (P10–P90)"], rows,
                             f"Cost by resource, {month}", numeric=(3, 4, 5, 6)))
     sec.assumptions = [str(a) for a in costs.get("assumptions") or []]
-    sec.sources = sorted({f"{p['source']} ({p['date']})" for p in costs.get("prices") or []})
+    sec.sources = price_sources(costs.get("prices") or [])
     sec.data = {"months": costs["months"], "total": costs["total"],
                 "environments": [{"name": e["name"], "monthly": e["monthly"]} for e in envs]}
-    return sec
+
+
+def price_sources(prices: list[dict[str, Any]]) -> list[str]:
+    """Each price source once, primary price lists first; rough ones flagged as such."""
+    seen: dict[str, tuple[int, str]] = {}
+    for p in prices:
+        quality = str(p.get("quality") or "unknown")
+        rank = QUALITY_ORDER.index(quality) if quality in QUALITY_ORDER else len(QUALITY_ORDER)
+        rough = "rough" in quality or any(w in str(p["source"]).lower() for w in _ROUGH_SOURCE)
+        rank += len(QUALITY_ORDER) * rough
+        text = (f"{p['source']} ({p['date']}; {quality} price"
+                + (", rough: check before relying on it" if rough else "") + ")")
+        key = f"{p['source']}|{p['date']}"
+        if key not in seen or rank < seen[key][0]:
+            seen[key] = (rank, text)
+    return [text for _, text in sorted(seen.values())]
 
 
 def risk_line(budget: dict[str, Any]) -> str:
+    """The overrun chance in words: the riskiest month, and at least one month of the horizon.
+
+    Both are read off the cost engine's simulated years (each draw is a whole year, month after
+    month, as the engine draws it); the sentence says what each number counts.
+    """
     worst = max(budget["overrun_probability_by_month"])
+    n = len(budget["overrun_probability_by_month"])
     return (f"{svg.chance(worst)} chance of going over the {svg.money(budget['monthly_usd'])} "
             f"monthly budget in the riskiest month ({month_name(budget['worst_month'])}); "
-            f"up to {svg.chance(budget['any_month_overrun_probability'])} that at least one of "
-            f"the next {len(budget['overrun_probability_by_month'])} months does (months drawn "
-            "independently)")
+            f"{svg.chance(budget['any_month_overrun_probability'])} chance that at least one "
+            f"of the {n} months goes over (the share of simulated years with one or more months "
+            "over budget)")
 
 
-def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
-    sec = Section("budget-risk", "Budget and overrun risk",
-                  "The monthly budget, the range of likely monthly costs, and the chance of "
-                  "going over.")
+def build_risk(ctx: ReportContext, sec: Section) -> None:
+    _no_costs(ctx)
+    costs = ctx.costs()
     budget = costs.get("budget")
     if not budget:
-        return sec.unavailable("the spec has no monthly budget (`budget: monthly_usd:`), so "
-                               "there is nothing to measure an overrun against", "no-input")
+        raise Skip("the spec has no monthly budget (`budget: monthly_usd:`), so there is "
+                   "nothing to measure an overrun against")
     worst = int(budget["worst_month_index"])
     worst_name = month_name(budget["worst_month"])
     row = costs["total"]["monthly"][worst]
     sec.facts = [("Overrun risk", risk_line(budget)),
                  ("Monthly budget", svg.money(budget["monthly_usd"])),
                  (f"Cost in {worst_name}", _range(row))]
-    draws = _worst_month_draws(spec, costs, worst)
+    draws = _worst_month_draws(ctx, worst)
     label = f"Total cost of {worst_name}, USD"
     if draws is not None:
         chart = charts.overrun_histogram(list(draws), budget["monthly_usd"], x_label=label)
@@ -146,7 +172,6 @@ def build_risk(spec: ProjectSpec, costs: dict[str, Any]) -> Section:
             "What drives the risk" + (f" ({rest} other uncertain lines each move it less than "
                                       f"{MIN_DRIVER_SHARE:.0%})" if rest else "")))
     sec.data = {"budget": budget}
-    return sec
 
 
 def _pair(high: float | None, low: float | None) -> str:
@@ -155,17 +180,10 @@ def _pair(high: float | None, low: float | None) -> str:
     return f"{high:.0%} / {low:.0%}"
 
 
-def _worst_month_draws(spec: ProjectSpec, costs: dict[str, Any], month: int) -> np.ndarray | None:
-    """The engine's Monte Carlo draws of one month, or None if it does not expose them."""
-    try:
-        total_draws = engine_function("mlscope.costs.runrate", "monthly_total_draws",
-                                      "cost engine")
-    except EngineUnavailable:
-        return None
-    first = costs["months"][0]
-    totals = np.asarray(total_draws(spec, (int(first[:4]), int(first[5:7])), len(costs["months"]),
-                                    int(costs["monte_carlo"]["draws"]),
-                                    int(costs["monte_carlo"]["seed"])))
+def _worst_month_draws(ctx: ReportContext, month: int) -> np.ndarray | None:
+    """The engine's Monte Carlo draws of one month, or None if they disagree with its table."""
+    costs = ctx.costs()
+    totals = np.asarray(ctx.cost_draws())
     # Same draws as the figures above, or none: the chart must agree with the table.
     mine = np.percentile(totals[:, month], [10, 50, 90])
     theirs = [costs["total"]["monthly"][month][k] for k in ("p10", "p50", "p90")]

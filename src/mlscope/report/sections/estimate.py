@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from mlscope.report import charts, svg
-from mlscope.report.model import Figure, Section, Table, engine_function
+from mlscope.report.context import ReportContext
+from mlscope.report.decision import between
+from mlscope.report.model import Figure, Section, Skip, Table
 from mlscope.spec.models import ProjectSpec
+
+# What a use case without a `model:` trains, so the notice fits it (not "pass --model ...").
+_NOTHING_TO_TRAIN = {
+    "edge-voice-assistant": "the assistant runs ready-made models on the device; add `model:` "
+                            "and `dataset:` for the fine-tuning job to estimate it",
+    "llm-rag": "a RAG assistant calls a hosted LLM and trains nothing; add `model:` and "
+               "`dataset:` only if you fine-tune one",
+}
 
 MAX_ROWS = 12
 
@@ -14,7 +24,10 @@ MAX_ROWS = 12
 def _range(q: dict[str, float] | None, fmt: svg.Fmt) -> str:
     if not q:
         return "n/a"
-    return f"{fmt(q['p50'])} (P10 {fmt(q['p10'])} – P90 {fmt(q['p90'])})"
+    if fmt is svg.money:
+        return f"{fmt(q['p50'])} typical ({between(q['p10'], q['p90'])})"
+    return (f"{fmt(q['p50'])} typical (8 in 10 chance between {fmt(q['p10'])} and "
+            f"{fmt(q['p90'])})")
 
 
 def _count(v: float) -> str:
@@ -34,12 +47,13 @@ def option_label(o: dict[str, Any], short: bool = False) -> str:
     return f"{label}, {o['purchase']}" if o.get("purchase") else label
 
 
-def build(spec: ProjectSpec) -> Section:
-    sec = Section("estimate", "Training estimate",
-                  "How long one training run takes and what it costs, as a range, and the "
-                  "instance options that trade time against money.")
-    estimate_spec = engine_function("mlscope.estimate.api", "estimate_spec", "training estimator")
-    est: dict[str, Any] = estimate_spec(spec)
+def build(ctx: ReportContext, sec: Section) -> None:
+    spec = ctx.spec
+    if not ctx.has_training():
+        why = _NOTHING_TO_TRAIN.get(spec.project.use_case, "the spec has no `model:` or "
+                                    "`dataset:` to estimate a training run from")
+        raise Skip(why)
+    est = ctx.estimate()
     sec.data = {k: est.get(k) for k in ("method", "flops", "accelerator_hours",
                                         "wall_clock_hours", "cost_usd", "memory", "best")}
     sec.data["options"] = len(est.get("options") or [])
@@ -58,11 +72,21 @@ def build(spec: ProjectSpec) -> Section:
         sec.notes.append("The estimator returned no instance options for this spec.")
     sec.assumptions = [str(a) for a in est.get("assumptions") or []]
     sec.sources = [str(s) for s in est.get("sources") or []]
-    return sec
 
 
 def _facts(est: dict[str, Any]) -> list[tuple[str, str]]:
-    facts = [("Method", str(est.get("method", "n/a")))]
+    """The estimate's facts; when the spec's configuration does not fit in memory, the option
+    that fits leads and the spec's own figures are labelled as not runnable."""
+    mem = est.get("memory") or {}
+    best = est.get("best")
+    fits = mem.get("fits") is not False
+    facts: list[tuple[str, str]] = []
+    if not fits:
+        lead = (f"{option_label(best)}, {svg.hours(best['wall_clock_hours']['p50'])}, "
+                f"{_range(best['cost_usd'], svg.money)}" if best else
+                "no option in the catalog fits this model")
+        facts.append(("Cheapest configuration that fits", lead))
+    facts.append(("Method", str(est.get("method", "n/a"))))
     inst = est.get("instance") or {}
     if inst.get("type"):
         hw = f"{inst.get('instances') or 1:g}× {inst['type']}"
@@ -74,15 +98,15 @@ def _facts(est: dict[str, Any]) -> list[tuple[str, str]]:
     flops = est.get("flops")
     if flops:
         facts.append(("Compute", f"{float(flops):.3g} FLOPs"))
+    mark = "" if fits else " (the spec's configuration, which does not fit)"
     facts += [
-        ("Wall-clock per run", _range(est.get("wall_clock_hours"), svg.hours)),
-        ("Cost per run", _range(est.get("cost_usd"), svg.money)),
+        ("Wall-clock per run" + mark, _range(est.get("wall_clock_hours"), svg.hours)),
+        ("Cost per run" + mark, _range(est.get("cost_usd"), svg.money)),
     ]
     if est.get("accelerator_hours"):
         facts.append(("Accelerator-hours", _range(est["accelerator_hours"], _count)))
-    facts += _memory(est.get("memory") or {})
-    best = est.get("best")
-    if best:
+    facts += _memory(mem)
+    if best and fits:
         facts.append(("Recommended option", f"{option_label(best)}, "
                       f"{svg.hours(best['wall_clock_hours']['p50'])}, "
                       f"{svg.money(best['cost_usd']['p50'])}"))

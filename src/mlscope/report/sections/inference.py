@@ -7,7 +7,8 @@ from typing import Any
 
 from mlscope.core import fmt
 from mlscope.report import charts
-from mlscope.report.model import Figure, FindingView, Section, Table, engine_function
+from mlscope.estimate.inference.assistant import assistant_estimate
+from mlscope.report.model import Figure, FindingView, Section, Table
 from mlscope.spec.models import ProjectSpec
 
 
@@ -30,9 +31,7 @@ def build(spec: ProjectSpec) -> Section:
     if spec.inference is None:
         return sec.unavailable("the spec has no `inference:` section (see docs/inference.md)",
                                "no-input")
-    estimate = engine_function("mlscope.estimate.inference.assistant", "assistant_estimate",
-                               "inference estimator")
-    result: dict[str, Any] = estimate(spec.inference)
+    result: dict[str, Any] = assistant_estimate(spec.inference)
     sec.data = result
     loop = result["voice_loop"]
     st, mem = loop["settings"], loop["memory"]

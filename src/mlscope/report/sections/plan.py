@@ -5,23 +5,29 @@ from __future__ import annotations
 import datetime as dt
 
 from mlscope.report import charts, svg
-from mlscope.report.model import Figure, FindingView, Section, Table
-from mlscope.report.plan import Timeline, phase_when, summary_line, timeline_for
-from mlscope.spec.models import ProjectSpec
+from mlscope.report.context import ReportContext
+from mlscope.report.model import Figure, FindingView, Section, Skip, Table
+from mlscope.report.plan import ScheduledPhase, Timeline, phase_when, summary_line
+
+# Who comes to a demo when the phase does not say: features are shown to the people who fund
+# and use them; experiments answer a question for the team and the product owner.
+DEFAULT_ATTENDEES = {"feature": "sponsors, product owner, the team",
+                     "experiment": "product owner, the team"}
 
 
 def _day(t: Timeline, d: dt.date) -> float:
     return float((d - t.origin).days)
 
 
-def build(spec: ProjectSpec) -> Section:
-    sec = Section("plan", "Plan",
-                  "Short, time-boxed experiments and features, each ending with a demo, so "
-                  "sponsors see progress every few weeks.")
-    if not spec.plan.phases:
-        return sec.unavailable("the spec has no `plan:` phases; add them (see docs/report.md) "
-                               "and run `mlscope plan FILE`", "no-input")
-    t = timeline_for(spec)
+def _no_plan(ctx: ReportContext) -> None:
+    if not ctx.spec.plan.phases:
+        raise Skip("the spec has no `plan:` phases; add them (see docs/report.md) and run "
+                   "`mlscope plan FILE`")
+
+
+def build(ctx: ReportContext, sec: Section) -> None:
+    _no_plan(ctx)
+    t = ctx.timeline()
     sec.data = t.to_dict()
     bars = [charts.GanttBar(
         name=p.name, kind=p.kind, start_day=_day(t, p.start),
@@ -61,4 +67,49 @@ def build(spec: ProjectSpec) -> Section:
     sec.assumptions.append("Phases run one after another; `weeks` are calendar weeks and "
                            "`days` are working days (Mon–Fri).")
     sec.sources.append("the `plan:` section of the spec")
-    return sec
+
+
+def attendees(ctx: ReportContext, p: ScheduledPhase) -> str:
+    given = next((ph.attendees for ph in ctx.spec.plan.phases if ph.name == p.name), [])
+    return ", ".join(given) if given else DEFAULT_ATTENDEES.get(p.kind, "the team")
+
+
+def rhythm(t: Timeline) -> str:
+    """'model testing, demo, feature 1, demo, ..., full MVP demo' for this plan."""
+    steps: list[str] = []
+    features = 0
+    for p in t.phases:
+        if p.kind == "feature":
+            features += 1
+            steps.append(f"feature {features} ({p.name})")
+        else:
+            steps.append(f"experiment ({p.name})")
+        if p.mvp:
+            steps.append("full MVP demo")
+        elif p.demo:
+            steps.append("demo")
+        else:
+            steps.append("no demo")
+    return ", ".join(steps)
+
+
+def build_demos(ctx: ReportContext, sec: Section) -> None:
+    _no_plan(ctx)
+    t = ctx.timeline()
+    rows = []
+    for i, p in enumerate(t.phases, 1):
+        when = (f"{p.last_day:%a %d %b %Y}" if t.dated
+                else f"end of week {(p.end - t.origin).days / 7:.3g}")
+        rows.append([str(i), when, p.name + (" (MVP)" if p.mvp else ""),
+                     p.demo or "no demo planned", attendees(ctx, p), p.goal or ""])
+    sec.tables.append(Table(["#", "Demo day", "Phase", "What is shown", "Who attends",
+                             "Question it answers"], rows,
+                            "Each phase ends with a demo on its last working day"))
+    missing = [p.name for p in t.phases if not p.demo]
+    sec.facts = [("Rhythm", rhythm(t)),
+                 ("Demos", f"{len(t.phases) - len(missing)} of {len(t.phases)} phases")]
+    if missing:
+        sec.notes.append("No demo in: " + ", ".join(missing) + ". Sponsors who see nothing for "
+                         "weeks lose trust; give each phase a demo.")
+    sec.data = {"demos": [{"phase": r[2], "day": r[1], "demo": r[3], "attendees": r[4],
+                           "question": r[5]} for r in rows]}
