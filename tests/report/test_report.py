@@ -162,14 +162,26 @@ def test_decision_adds_people_at_the_loaded_rate() -> None:
 
 
 def test_a_configuration_that_does_not_fit_never_headlines() -> None:
-    report = build_report(load_spec(EXAMPLES / "llm-pretrain" / "mlscope.yaml"), as_of=AS_OF)
-    est = report.section("estimate")
-    first_label, first_value = est.facts[0]
-    assert first_label == "Cheapest configuration that fits" and "p5en.48xlarge" in first_value
-    labels = [k for k, _ in est.facts]
-    assert "Cost per run (the spec's configuration, which does not fit)" in labels
-    assert report.decision.risks[0].title.startswith("The training configuration in the spec "
-                                                     "does not fit")
+    from mlscope.report.decision import _estimate_risks
+    from mlscope.report.sections.estimate import _facts
+
+    q = {"p10": 1.0, "p50": 2.0, "p90": 4.0}
+    best = {"instance_type": "p5en.48xlarge", "instances": 32, "count": 256,
+            "accelerator": "H200", "purchase": "spot", "wall_clock_hours": q,
+            "cost_usd": {"p10": 100.0, "p50": 200.0, "p90": 300.0}}
+    est = {"method": "analytic", "wall_clock_hours": q, "cost_usd": q, "best": best,
+           "memory": {"per_accelerator_gb": 107.3, "capacity_gb": 80.0, "fits": False,
+                      "min_count": 256}}
+    facts = _facts(est)
+    assert facts[0][0] == "Cheapest configuration that fits" and "p5en.48xlarge" in facts[0][1]
+    assert "Cost per run (the spec's configuration, which does not fit)" in dict(facts)
+    assert "Recommended option" not in dict(facts)
+    ctx = ReportContext(load_spec(EXAMPLES / "llm-pretrain" / "mlscope.yaml"), AS_OF)
+    ctx._cache["estimate"] = est
+    risks = _estimate_risks(ctx)
+    assert risks[0].blocker and "does not fit" in risks[0].title
+    # The P90 risk is priced from the option that fits ($300 - $200), not the impossible one.
+    assert risks[1].cost_usd == pytest.approx(100.0)
 
 
 def test_plan_without_phases_and_budget_without_amount_say_what_to_add() -> None:

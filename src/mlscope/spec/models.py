@@ -16,8 +16,8 @@ from mlscope.spec.core_sections import (
     TrainingSection,
 )
 from mlscope.spec.costs import BudgetSection, EnvironmentSection
-from mlscope.spec.inference import InferenceSection
 from mlscope.spec.experience import ExperienceSection
+from mlscope.spec.inference import InferenceSection
 from mlscope.spec.plan import PlanSection
 from mlscope.spec.release import ReleaseSection, ServingSection
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlscope.core import fmt
-from mlscope.report import charts
 from mlscope.estimate.inference.assistant import assistant_estimate
+from mlscope.report import charts
 from mlscope.report.model import Figure, FindingView, Section, Table
 from mlscope.spec.models import ProjectSpec
 
