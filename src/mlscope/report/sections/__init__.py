@@ -67,7 +67,12 @@ SECTIONS: list[Entry] = [
 ]
 
 
-def build_sections(ctx: ReportContext) -> list[Section]:
+def build_sections(ctx: ReportContext | ProjectSpec) -> list[Section]:
+    """Every section in page order, then the assumptions; a bare spec is reported as of today."""
+    if isinstance(ctx, ProjectSpec):
+        import datetime as dt
+
+        ctx = ReportContext(ctx, dt.datetime.now(dt.UTC).date())
     built = [run_section(ctx, e) for e in SECTIONS if e.when is None or e.when(ctx.spec)]
     built.append(assumptions.build(built))
     return built
