@@ -8,7 +8,7 @@ from mlscope.architecture.overrides import Loc, Locator
 
 # The spec loader already maps locations to YAML positions; reuse it rather than parse twice.
 from mlscope.spec.loader import (
-    load_spec_text,
+    load_spec,
     locate_position,
     parse_with_positions,
     read_spec_text,
@@ -19,9 +19,8 @@ from mlscope.spec.models import ProjectSpec
 def load_with_locator(path: str | Path) -> tuple[ProjectSpec, Locator]:
     """The validated spec at `path` and a locator into its text."""
     source = str(path)
-    text = read_spec_text(path)
-    spec = load_spec_text(text, source)
-    _, positions = parse_with_positions(text, source)
+    spec = load_spec(path)  # the loader also anchors relative paths (billing exports) to the file
+    _, positions = parse_with_positions(read_spec_text(path), source)
 
     def locate(loc: Loc) -> str:
         where = locate_position(loc, positions)
