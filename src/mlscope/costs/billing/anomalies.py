@@ -83,12 +83,17 @@ def detect_series(days: list[dt.date], values: np.ndarray, floor: float,
             pending.append((day, float(value), expected))
             gap = 0
             if len(pending) >= SHIFT_DAYS:
-                # A level shift: rescale the history to the new level (keeping its weekday
-                # pattern) so the baseline absorbs it instead of alerting every day.
-                ratio = float(np.median([v / e for _, v, e in pending if e > 0] or [1.0]))
-                history = [(d, v * ratio) for d, v in history] + [(d, v) for d, v, _ in pending]
-                unseen = {not _weekend(pending[-1][0])} | ({False, True} - {
-                    _weekend(d) for d, _, _ in pending})
+                # A level shift: rescale the history to the new level so the baseline absorbs
+                # it instead of alerting every day. Each kind of day (weekday, weekend) moves by
+                # its own ratio, since shifts may be additive; a kind not seen yet is absorbed
+                # on its first day below.
+                ratios = {k: float(np.median([v / e for d, v, e in pending
+                                              if _weekend(d) == k and e > 0] or [np.nan]))
+                          for k in (False, True)}
+                seen = {k for k, r in ratios.items() if np.isfinite(r)}
+                history = [(d, v * ratios[_weekend(d)] if _weekend(d) in seen else v)
+                           for d, v in history] + [(d, v) for d, v, _ in pending]
+                unseen = {False, True} - seen
                 pending = []
             continue
         history.append((day, float(value)))
