@@ -85,5 +85,21 @@ def test_sql_prints_what_runs(run, exports: dict[str, Path]) -> None:
     athena = run("billing", "sql", exports["legacy-csv"], "--dialect", "athena", "--table",
                  "cur_db.cur")
     assert athena.code == 0
-    assert '"cur_db.cur"' in athena.out and "lambda" not in athena.out
+    assert 'FROM "cur_db"."cur"' in athena.out and "lambda" not in athena.out
     assert '"line_item_unblended_cost"' in athena.out and "lineItem/" not in athena.out
+
+
+@pytest.mark.parametrize("name", ["cur2-parquet", "legacy-csv", "legacy-parquet", "focus-1.2"])
+def test_athena_sql_parses_as_trino(run, exports: dict[str, Path], name: str) -> None:
+    """Not run on Athena (no AWS here): parsed by sqlglot's Trino dialect, Athena's engine."""
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    res = run("billing", "sql", exports[name], "--dialect", "athena", "--table", "db.cur",
+              "--by", "env", "--by", "day", "--by", "tag:component", "--month", "2027-01")
+    assert res.code == 0, res.err
+    statements = [s for s in res.out.split(";\n") if s.strip()]
+    assert len(statements) == 2
+    for statement in statements:
+        body = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
+        sqlglot.parse_one(body, read="trino", error_level=ErrorLevel.RAISE)

@@ -109,7 +109,8 @@ class BillingData:
                 from mlscope.costs.billing.formats import legacy_to_snake
 
                 cols = {legacy_to_snake(n) if "/" in n else n: t for n, t in part.columns.items()}
-                selects.append(normalized_select(part.fmt, cols, dialect, quote(table)))
+                qualified = ".".join(quote(p) for p in table.split("."))
+                selects.append(normalized_select(part.fmt, cols, dialect, qualified))
                 break  # one Athena table holds the whole export
             selects.append(normalized_select(part.fmt, part.columns, dialect,
                                              read_sql(part.kind, part.files)))

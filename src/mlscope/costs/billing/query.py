@@ -110,13 +110,15 @@ class Query:
         # The env tag is looked up once per row, for the untagged share and for `--by env`.
         dims = ["env_value" if b == "env" else self.dim(b) for b in by]
         env = self.tag(*self.tag_keys.env)
-        select = [f"{e} AS d{i}" for i, e in enumerate(dims)]
         names = [f"d{i}" for i in range(len(dims))]
+        # Dimensions are columns of a subquery, not SELECT aliases: Trino (Athena) does not
+        # accept aliases in GROUP BY, DuckDB accepts both.
+        computed = "".join(f", {e} AS d{i}" for i, e in enumerate(dims))
         sets = [f"({', '.join(names)})", "(currency)", "(untagged, u_resource)"]
         grouping = [*names, "currency", "untagged", "u_resource"]
         # Tagged rows collapse into one group of the last set: only untagged ones are listed.
         return (
-            f"SELECT {', '.join([*select, 'currency', 'untagged', 'u_resource'])},\n"
+            f"SELECT {', '.join([*names, 'currency', 'untagged', 'u_resource'])},\n"
             f"  MAX(u_service) AS u_service,\n"
             f"  GROUPING({', '.join(grouping)}) AS grouping_id,\n"
             f"  COUNT(*) AS line_items, SUM(billed_cost) AS billed_cost,\n"
@@ -124,7 +126,7 @@ class Query:
             f"FROM (SELECT *,\n"
             f"  CASE WHEN untagged THEN resource_id END AS u_resource,\n"
             f"  CASE WHEN untagged THEN service END AS u_service\n"
-            f"  FROM (SELECT *, env_value IS NULL AS untagged\n"
+            f"  FROM (SELECT *, env_value IS NULL AS untagged{computed}\n"
             f"  FROM (SELECT *, {env} AS env_value FROM {view}) AS e\n"
             f"  {self.where(month)}) AS t) AS b\n"
             f"GROUP BY GROUPING SETS ({', '.join(sets)})")
