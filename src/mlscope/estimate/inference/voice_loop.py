@@ -33,6 +33,7 @@ TTS_REFERENCE_TFLOPS = 0.096  # the Pi 4's compute figure in the devices catalog
 # Off the Pi (Macs, Jetsons, GPU instances) Piper runs on a desktop-class CPU: a medium voice
 # at real-time factor 0.034 on x86 (NixOS/nixpkgs PR 267529 log); range around it.
 TTS_RTF_DESKTOP = Range.from_p10_p90(0.02, 0.08)
+PI5_CPU_TFLOPS = 0.6144  # the Pi 5's compute figure, standing in for a Jetson's Arm cores
 TTS_MEMORY_GB = 0.15  # a medium Piper voice (~63 MB ONNX) plus onnxruntime
 SECONDS_PER_TOKEN_SPOKEN = 0.3  # ~0.75 words a token at ~2.5 spoken words a second
 FIRST_SENTENCE_TOKENS = 15
@@ -101,8 +102,12 @@ def estimate_voice_loop(device_name: str = "raspberry-pi-5", llm_model: str = "q
     memory = {**mem_parts, "total_gb": total_mem, "usable_gb": usable,
               "device_memory_gb": dev.memory_gb, "fits": fits, "basis": why}
     assert dev.compute_tflops
-    tts_rtf = (TTS_RTF_PI4 * (TTS_REFERENCE_TFLOPS / dev.compute_tflops) if dev.is_cpu
-               else TTS_RTF_DESKTOP)
+    if dev.is_cpu:
+        tts_rtf = TTS_RTF_PI4 * (TTS_REFERENCE_TFLOPS / dev.compute_tflops)
+    elif dev.device_class == "jetson-gpu":  # Piper runs on its Cortex-A78AE: taken as a Pi 5
+        tts_rtf = TTS_RTF_PI4 * (TTS_REFERENCE_TFLOPS / PI5_CPU_TFLOPS)
+    else:
+        tts_rtf = TTS_RTF_DESKTOP
     answer_audio_s = answer_tokens * SECONDS_PER_TOKEN_SPOKEN
     first_sentence = min(answer_tokens, FIRST_SENTENCE_TOKENS)
     settings = {"llm": llm.model.name, "quant": llm.quant.name, "runtime": runtime,
@@ -121,7 +126,9 @@ def estimate_voice_loop(device_name: str = "raspberry-pi-5", llm_model: str = "q
         f"{answer_tokens} answer tokens; the first sentence is {first_sentence} tokens",
         f"text-to-speech: Piper medium voice, real-time factor {tts_rtf.median:.2g} "
         + (f"({TTS_RTF_PI4.p10:g}-{TTS_RTF_PI4.p90:g} on a Pi 4 from one user report, scaled "
-           "by compute; rough)" if dev.is_cpu else "(one x86 desktop log; rough)")
+           "by compute; rough)" if dev.is_cpu else
+           "(the Jetson's Arm cores taken as a Pi 5's; rough)"
+           if dev.device_class == "jetson-gpu" else "(one x86 desktop log; rough)")
         + "; the answer streams sentence by sentence",
         f"answer audio: {SECONDS_PER_TOKEN_SPOKEN:g} s spoken per token",
         *llm.assumptions[:1], *stt.assumptions[:1],
