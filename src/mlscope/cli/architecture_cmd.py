@@ -36,45 +36,82 @@ def init(use_case: str, level: int, directory: str, name: str | None, force: boo
         click.echo(f"Wrote {path}. Next: mlscope check {path}")
 
 
+_EXTENSIONS = {".svg": "svg", ".png": "png", ".mmd": "mermaid", ".mermaid": "mermaid",
+               ".d2": "d2", ".dot": "dot", ".gv": "dot", ".dsl": "structurizr"}
+VIEWS = ("container", "context", "system", "story")
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--format", "fmt", default="svg", show_default=True,
-              type=click.Choice(["svg", "png", "mermaid", "d2", "dot", "structurizr"]))
-@click.option("--view", type=click.Choice(["container", "context"]), default="container",
-              show_default=True, help="container: every component; context: one box per phase.")
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["svg", "png", "mermaid", "d2", "dot", "structurizr"]),
+              help="Default: from the -o extension (.svg .png .mmd .d2 .dot .dsl), else svg.")
+@click.option("--view", type=click.Choice(VIEWS), default="container", show_default=True,
+              help="container: every component by stage (engineers); context: one box per "
+                   "stage; system: the one-slide view for sponsors; story: the user-experience "
+                   "storyboard.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write to this file (required for png); default: stdout.")
+              help="Write to this file (required for png; folders are created); default: stdout.")
 @json_option
-def diagram(file: str, fmt: str, view: str, output: str | None, as_json: bool) -> None:
+def diagram(file: str, fmt: str | None, view: str, output: str | None, as_json: bool) -> None:
     """Draw the architecture of FILE as SVG, PNG, Mermaid, D2, DOT or Structurizr DSL."""
     from mlscope.architecture import build_architecture, render
     from mlscope.architecture.locate import load_with_locator
 
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        if output and suffix not in _EXTENSIONS:
+            raise InputError(f"cannot tell the format from '{output}'",
+                             "pass --format, or name the file .svg, .png, .mmd, .d2, .dot or "
+                             ".dsl")
+        fmt = _EXTENSIONS.get(suffix, "svg")
     spec, locate = load_with_locator(file)
     graph = build_architecture(spec, locate)
     if not graph.components:
         raise InputError(f"{file}: the architecture is empty",
                          "pick a use case with a blueprint or add components under "
                          "architecture.add")
-    if view == "context":
-        graph = graph.context_view()
     if fmt == "png" and not output:
         raise InputError("PNG is binary and cannot go to the terminal", "pass -o FILE.png")
-    result = render(graph, fmt)
+    result: str | bytes
+    if view in ("system", "story"):
+        from mlscope.architecture import views
+
+        if fmt in ("d2", "structurizr"):
+            raise InputError(f"the {view} view is drawn as svg, png, mermaid or dot",
+                             f"pass --format svg|png|mermaid|dot with --view {view}")
+        if view == "system":
+            sv = views.system_view(graph, spec.project.description)
+            result = views.render_view(views.system_dot(sv), views.system_mermaid(sv), fmt)
+            counts = (len(sv.boxes), len(sv.flows))
+        else:
+            sb = views.storyboard(graph, spec.experience)
+            result = views.render_view(views.story_dot(sb), views.story_mermaid(sb), fmt)
+            counts = (len(sb.steps), len(sb.steps))
+    else:
+        if view == "context":
+            graph = graph.context_view()
+        result = render(graph, fmt)
+        counts = (len(graph.components), len(graph.flows))
     if output:
         data = result if isinstance(result, bytes) else result.encode()
-        Path(output).write_bytes(data)
+        target = Path(output)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}",
+                             "pass -o a file in a folder you can write to") from None
     elif not as_json:
         click.echo(result if isinstance(result, str) else "", nl=False)
     if as_json:
         payload = {"file": file, "format": fmt, "view": view, "output": output,
-                   "components": len(graph.components), "flows": len(graph.flows)}
+                   "components": counts[0], "flows": counts[1]}
         if not output and isinstance(result, str):
             payload["text"] = result
         print_json(payload)
     elif output:
-        click.echo(f"Wrote {output} ({len(graph.components)} components, "
-                   f"{len(graph.flows)} flows)", err=True)
+        click.echo(f"Wrote {output} ({counts[0]} boxes, {counts[1]} flows)", err=True)
 
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}

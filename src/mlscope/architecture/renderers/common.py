@@ -32,3 +32,34 @@ def phase_style(phase: str) -> Phase:
 
 def ordered_components(graph: ArchitectureGraph) -> list[Component]:
     return [c for _, members in graph.by_phase() for c in members]
+
+
+def flow_numbers(graph: ArchitectureGraph) -> dict[int, int]:
+    """Index of each flow in graph.flows -> its number on the drawing, following the lifecycle.
+
+    Components are ordered by a topological sort of the forward flows (ties: lifecycle phase,
+    then declaration order); flows are numbered by that order of their ends, loops last, so a
+    reader can follow 1, 2, 3 ... from the data to monitoring.
+    """
+    order = {c.id: i for i, c in enumerate(ordered_components(graph))}
+    indeg = {c: 0 for c in graph.components}
+    succ: dict[str, list[str]] = {c: [] for c in graph.components}
+    for f in graph.flows:
+        if not f.loop:
+            succ[f.source].append(f.target)
+            indeg[f.target] += 1
+    ready = sorted((c for c, d in indeg.items() if d == 0), key=order.__getitem__)
+    topo: dict[str, int] = {}
+    while ready:
+        node = ready.pop(0)
+        topo[node] = len(topo)
+        for nxt in succ[node]:
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                ready.append(nxt)
+                ready.sort(key=order.__getitem__)
+    for c in graph.components:  # a cycle of loops only: keep declaration order
+        topo.setdefault(c, len(topo))
+    ranked = sorted(range(len(graph.flows)), key=lambda i: (
+        graph.flows[i].loop, topo[graph.flows[i].source], topo[graph.flows[i].target]))
+    return {i: n for n, i in enumerate(ranked, 1)}

@@ -13,6 +13,7 @@ from mlscope.architecture.renderers.common import (
     GENERATOR,
     LEGEND_LOOP,
     LEGEND_SOLID,
+    flow_numbers,
     phase_style,
     wrap,
 )
@@ -52,7 +53,8 @@ def _node_label(c: Component, icon: str | None) -> str:
 def _legend(clustered: bool) -> list[str]:
     rows = (
         '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>'
-        f'<TR><TD ALIGN="LEFT">────▶</TD><TD ALIGN="LEFT">{_h(LEGEND_SOLID)}</TD></TR>'
+        f'<TR><TD ALIGN="LEFT">────▶</TD><TD ALIGN="LEFT">{_h(LEGEND_SOLID)}; '
+        "numbered in lifecycle order</TD></TR>"
         f'<TR><TD ALIGN="LEFT">- - - ▶</TD><TD ALIGN="LEFT">{_h(LEGEND_LOOP)}</TD></TR>'
         '<TR><TD ALIGN="LEFT"><B>Box</B></TD><TD ALIGN="LEFT">component · AWS service · '
         "<I>or open-source option</I></TD></TR>"
@@ -68,8 +70,9 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
     lines = [
         f"// {graph.heading} ({GENERATOR})",
         "digraph architecture {",
-        f'  graph [rankdir=TB, fontname="{FONT}", label={_q(graph.heading)}, labelloc=t, '
-        'fontsize=20, nodesep=0.35, ranksep=0.6, newrank=true, compound=true, pad=0.3];',
+        # Left to right by lifecycle stage: data, training, release, serving, monitoring.
+        f'  graph [rankdir=LR, fontname="{FONT}", label={_q(graph.heading)}, labelloc=t, '
+        'fontsize=20, nodesep=0.3, ranksep=0.7, newrank=true, compound=true, pad=0.3];',
         f'  node [shape=box, style="rounded,filled", fillcolor="#FFFFFF", fontname="{FONT}", '
         "margin=0.08];",
         f'  edge [fontname="{FONT}", fontsize=9, color="#555555", fontcolor="#333333", '
@@ -94,14 +97,17 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
             lines.append("  }")
     phase_of = {c.id: c.phase for c in graph.components.values()}
     fed = {f.target for f in graph.flows if not f.loop}
-    for f in graph.flows:
-        attrs = [f"label={_q(f.label)}"] if f.label else []
+    numbers = flow_numbers(graph) if graph.clustered else {}
+    for i, f in enumerate(graph.flows):
+        # One short label per edge, numbered so the story can be read in order.
+        text = f"{numbers[i]}. {f.label}" if i in numbers and f.label else f.label
+        attrs = [f"label={_q(text)}"] if text else []
         if f.loop:
             attrs += ["style=dashed", 'color="#7D3C98"', "constraint=false"]
         elif (phase_of[f.source] == "external" and f.source not in fed
               and phase_of[f.target] == "monitoring"):
-            # Outcomes come from users at the top, but monitoring belongs at the bottom, after
-            # serving: an edge from a top-row box must not pull the monitoring frame up there.
+            # Outcomes come from users on the left, but monitoring belongs on the right, after
+            # serving: an edge from a first-column box must not pull the monitoring frame there.
             attrs.append("constraint=false")
         lines.append(f"  {_q(f.source)} -> {_q(f.target)} [{', '.join(attrs)}];")
     lines += _legend(graph.clustered)
