@@ -153,3 +153,24 @@ def test_examples_are_ready(run, name: str) -> None:
     assert run("validate", path).code == 0
     res = run("check", path, "--json")
     assert res.code == 0, res.out
+
+
+def test_diagram_format_from_extension_and_folders_created(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = Path(__file__).resolve().parents[2] / "examples" / "recommender" / "mlscope.yaml"
+    png = tmp_path / "new" / "dir" / "arch.png"
+    assert run("diagram", str(spec), "-o", str(png)).code == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"  # not an SVG named .png
+    mmd = tmp_path / "a.mmd"
+    assert run("diagram", str(spec), "-o", str(mmd)).code == 0
+    assert "flowchart LR" in mmd.read_text()
+    res = run("diagram", str(spec), "-o", str(tmp_path / "a.txt"))
+    assert res.code == 2 and "--format" in res.err and "Traceback" not in res.err
+
+
+@pytest.mark.parametrize(("view", "marker"), [("system", "flowchart LR"),
+                                              ("story", "sequenceDiagram")])
+def test_diagram_sponsor_views(run, view: str, marker: str) -> None:  # type: ignore[no-untyped-def]
+    spec = Path(__file__).resolve().parents[2] / "examples" / "recommender" / "mlscope.yaml"
+    res = run("diagram", str(spec), "--view", view, "--format", "mermaid")
+    assert res.code == 0 and marker in res.out
+    assert run("diagram", str(spec), "--view", view, "--format", "svg").out.startswith("<?xml")
