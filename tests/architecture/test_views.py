@@ -82,3 +82,20 @@ def test_storyboard_from_the_spec_beats_the_default() -> None:
     default = storyboard(build_architecture(load_spec_text(
         "project: {name: t, use_case: tabular-classifier}\n")))
     assert not default.from_spec and "fraud" in " ".join(s.text for s in default.steps)
+
+
+def test_stage_pieces_keep_the_whole_diagrams_numbers() -> None:
+    from mlscope.architecture.renderers.common import flow_numbers
+
+    graph = load_blueprint("recommender").at_level(2)
+    numbers = flow_numbers(graph)
+    assert sorted(numbers.values()) == list(range(1, len(graph.flows) + 1))
+    # Forward flows first, in lifecycle order: the first flow leaves a source system or the app.
+    first = graph.flows[next(i for i, n in numbers.items() if n == 1)]
+    assert graph.components[first.source].phase == "external"
+    assert all(graph.flows[i].loop for i, n in numbers.items() if n > len(numbers) - 2)
+    pieces = [graph.stage_view(p, numbers) for p, _ in graph.by_phase() if p != "external"]
+    labels = {f.label for piece in pieces for f in piece.flows}
+    whole = {f"{numbers[i]}. {f.label}" for i, f in enumerate(graph.flows)}
+    assert labels == whole  # every flow appears in a piece, with its number from the whole
+    assert all(piece.direction == "TB" and not piece.numbered for piece in pieces)

@@ -53,6 +53,8 @@ class ArchitectureGraph:
     summary: str = ""  # the blueprint's one-paragraph description
     edits: list[Edit] = field(default_factory=list)  # the spec's changes, in order
     level_where: str = ""  # where the spec sets the MLOps level (findings with no other cause)
+    direction: str = "LR"  # Graphviz rankdir: stages left to right; a single stage top down
+    numbered: bool = True  # number the flows (off when the labels already carry numbers)
 
     @property
     def heading(self) -> str:
@@ -85,6 +87,28 @@ class ArchitectureGraph:
             "flows": [{"from": f.source, "to": f.target, "label": f.label, "loop": f.loop}
                       for f in self.flows],
         }
+
+    def stage_view(self, phase: str, numbers: dict[int, int]) -> ArchitectureGraph:
+        """One lifecycle stage with the components its flows touch, drawn top down.
+
+        `numbers` are the whole diagram's flow numbers, so a reader can move between the
+        pieces and the whole: a wide diagram is split per stage rather than shrunk.
+        """
+        members = {c.id for c in self.components.values() if c.phase == phase}
+        touching = [(i, f) for i, f in enumerate(self.flows)
+                    if f.source in members or f.target in members]
+        ids = members | {f.source for _, f in touching} | {f.target for _, f in touching}
+        view = ArchitectureGraph(self.use_case, self.level,
+                                 f"{self.title}: {self.phase_title(phase)}",
+                                 phase_titles=dict(self.phase_titles), direction="TB",
+                                 numbered=False)
+        # Boxes of other stages are context: their name only, so the piece stays narrow.
+        view.components = {cid: c if cid in members else Component(
+            c.id, c.kind, c.label, c.phase, "", "", c.origin, icon="")
+            for cid, c in self.components.items() if cid in ids}
+        view.flows = [Flow(f.source, f.target, f"{numbers[i]}. {f.label}" if f.label else
+                           str(numbers[i]), f.loop) for i, f in touching]
+        return view
 
     def context_view(self) -> ArchitectureGraph:
         """Sponsor view: users and source systems kept, each lifecycle phase folded into one box.

@@ -71,7 +71,8 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
         f"// {graph.heading} ({GENERATOR})",
         "digraph architecture {",
         # Left to right by lifecycle stage: data, training, release, serving, monitoring.
-        f'  graph [rankdir=LR, fontname="{FONT}", label={_q(graph.heading)}, labelloc=t, '
+        f'  graph [rankdir={graph.direction}, fontname="{FONT}", label={_q(graph.heading)}, '
+        "labelloc=t, "
         'fontsize=20, nodesep=0.3, ranksep=0.7, newrank=true, compound=true, pad=0.3];',
         f'  node [shape=box, style="rounded,filled", fillcolor="#FFFFFF", fontname="{FONT}", '
         "margin=0.08];",
@@ -97,7 +98,7 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
             lines.append("  }")
     phase_of = {c.id: c.phase for c in graph.components.values()}
     fed = {f.target for f in graph.flows if not f.loop}
-    numbers = flow_numbers(graph) if graph.clustered else {}
+    numbers = flow_numbers(graph) if graph.clustered and graph.numbered else {}
     for i, f in enumerate(graph.flows):
         # One short label per edge, numbered so the story can be read in order.
         text = f"{numbers[i]}. {f.label}" if i in numbers and f.label else f.label
@@ -110,6 +111,7 @@ def emit_dot(graph: ArchitectureGraph, icons: dict[str, str] | None = None) -> s
             # serving: an edge from a first-column box must not pull the monitoring frame there.
             attrs.append("constraint=false")
         lines.append(f"  {_q(f.source)} -> {_q(f.target)} [{', '.join(attrs)}];")
-    lines += _legend(graph.clustered)
+    if graph.numbered:  # a stage piece is read beside the whole diagram and its legend
+        lines += _legend(graph.clustered)
     lines.append("}")
     return "\n".join(lines) + "\n"

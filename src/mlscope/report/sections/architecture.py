@@ -7,6 +7,7 @@ import re
 
 from mlscope.architecture import render
 from mlscope.architecture.readiness import Finding
+from mlscope.architecture.renderers.common import flow_numbers
 from mlscope.architecture.views import (
     render_view,
     story_dot,
@@ -78,10 +79,19 @@ def build_diagram(ctx: ReportContext, sec: Section) -> None:
         raise Skip("the architecture is empty; add components under `architecture.add`")
     drawing = safe_svg(str(render(graph, "svg")))
     sec.attachments[DIAGRAM_FILE] = drawing
-    sec.figures.append(Figure(drawing, "Boxes are components, grouped by lifecycle stage from "
-                                       "data (left) to monitoring (right); numbers follow the "
-                                       "flow of data and models.", link=DIAGRAM_FILE,
-                              kind="container"))
+    # The whole drawing is too wide to read at page width; it is linked, and shown here one
+    # stage at a time with the whole drawing's flow numbers.
+    sec.notes.append(f"The whole diagram ({len(graph.components)} components, left to right "
+                     f"from data to monitoring) is in {DIAGRAM_FILE} beside this page; below, "
+                     "one stage at a time, with the same flow numbers.")
+    numbers = flow_numbers(graph)
+    for phase, members in graph.by_phase():
+        if phase == "external":
+            continue
+        piece = safe_svg(str(render(graph.stage_view(phase, numbers), "svg")))
+        sec.figures.append(Figure(piece, f"{graph.phase_title(phase)}: {len(members)} "
+                                         "components, and the boxes their flows reach in other "
+                                         "stages.", link=DIAGRAM_FILE, kind="stage"))
     sec.data = {"components": len(graph.components), "flows": len(graph.flows)}
     sec.sources.append(f"mlscope's {ctx.spec.project.use_case} blueprint at MLOps level "
                        f"{ctx.spec.project.mlops_level}, with the spec's `architecture:` changes")
