@@ -130,3 +130,36 @@ def test_unknown_file_and_mixed_formats(tmp_path: Path, exports: dict[str, Path]
         BillingData([str(broken)])
     with pytest.raises(InputError):
         BillingData([str(tmp_path / "missing.parquet")])
+
+
+def test_cur2_with_the_full_real_schema(tmp_path: Path, items: list[synth.Item]) -> None:
+    """A CUR 2.0 file with exactly the 127 columns and Glue types of the real table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with (DATA / "cur2_columns.csv").open(newline="") as fh:
+        schema_rows = list(csv.DictReader(fh))
+    assert len(schema_rows) == 127
+    kinds = {"double": pa.float64(), "timestamp": pa.timestamp("ms"),
+             "map<string,string>": pa.map_(pa.string(), pa.string()),
+             "map<string,double>": pa.map_(pa.string(), pa.float64())}
+    ours = synth.cur2_rows(items)
+    fields, columns = [], []
+    for spec in schema_rows:
+        name, kind = spec["column"], kinds.get(spec["glue_type_in_CID_table"], pa.string())
+        values = [r.get(name) for r in ours]
+        if kind == pa.string():
+            values = [None if v is None else str(v) for v in values]
+        elif kind == pa.float64():
+            values = [None if v in (None, "") else float(v) for v in values]
+        elif isinstance(kind, pa.MapType):
+            values = [v or {} for v in values]
+        fields.append(pa.field(name, kind))
+        columns.append(pa.array(values, kind))
+    path = tmp_path / "cur2-full.parquet"
+    pq.write_table(pa.Table.from_arrays(columns, schema=pa.schema(fields)), path)
+    with BillingData([str(path)]) as data:
+        result = data.summary(["service", "env", "instance-type"])
+    assert result["format"] == "cur2" and result["rows"] == len(items)
+    assert result["effective_cost"] == pytest.approx(sum(i.effective for i in items))
+    assert result["billed_cost"] == pytest.approx(sum(i.billed for i in items))

@@ -200,7 +200,9 @@ def _cur_tags(c: Columns) -> str:
 def cur_select(c: Columns) -> dict[str, str]:
     """Normalized expressions for CUR 2.0 and legacy CUR (both addressed by snake_case names)."""
     d = c.dialect
-    t = c.first_text("line_item_line_item_type")
+    # The raw column, not NULLIF(...): CASE compares it once per WHEN, and an empty or NULL
+    # type matches no WHEN anyway (it falls through to plain usage at its billed cost).
+    t = c.raw("line_item_line_item_type") if c.has("line_item_line_item_type") else "NULL"
     unblended = c.num("line_item_unblended_cost")
     billed = c.first_num("line_item_net_unblended_cost", "line_item_unblended_cost")
     sp_eff = c.first_num("savings_plan_net_savings_plan_effective_cost",
@@ -221,10 +223,10 @@ def cur_select(c: Columns) -> dict[str, str]:
         f"WHEN 'SavingsPlanRecurringFee' THEN {sp_unused} "
         f"WHEN 'DiscountedUsage' THEN COALESCE({ri_eff}, 0) "
         f"WHEN 'RIFee' THEN {ri_unused} "
-        f"ELSE CASE WHEN {t} = 'Fee' AND {ri_arn} IS NOT NULL THEN 0 "
-        f"ELSE COALESCE({billed}, 0) END END")
+        f"WHEN 'Fee' THEN CASE WHEN {ri_arn} IS NOT NULL THEN 0 ELSE COALESCE({billed}, 0) END "
+        f"ELSE COALESCE({billed}, 0) END")
     category = (
-        f"CASE WHEN {t} IS NULL THEN 'Usage' "
+        f"CASE WHEN {t} IS NULL OR {t} = '' THEN 'Usage' "
         f"WHEN {t} = 'Tax' THEN 'Tax' WHEN {t} = 'Credit' THEN 'Credit' "
         f"WHEN {t} IN ('Fee', 'RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee') "
         f"THEN 'Purchase' "
@@ -251,7 +253,7 @@ def cur_select(c: Columns) -> dict[str, str]:
         "usage_type": usage_type,
         "description": c.text("line_item_line_item_description"),
         "resource_id": c.text("line_item_resource_id"),
-        "charge_type": t,
+        "charge_type": c.first_text("line_item_line_item_type"),
         "charge_category": category,
         "charge_class": f"CASE WHEN {t} = 'Refund' THEN 'Correction' ELSE NULL END",
         "pricing_category": pricing,
