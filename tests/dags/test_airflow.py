@@ -160,7 +160,8 @@ print(json.dumps({{"dags": out, "errors": list(bag.import_errors)}}))
                                                                           "notebooks"]
 
 
-def _dag_test(folder: Path, dag_id: str, endpoint: str, home: Path) -> dict[str, object]:
+def _dag_test(folder: Path, dag_id: str, endpoint: str, home: Path,
+              extra_env: dict[str, str] | None = None) -> dict[str, object]:
     driver = Path(__file__).with_name("dagrun_driver.py")
     out = home / "result.json"
     conn = {"conn_type": "aws", "login": "testing", "password": "testing",
@@ -168,7 +169,8 @@ def _dag_test(folder: Path, dag_id: str, endpoint: str, home: Path) -> dict[str,
     env = {**os.environ, "AIRFLOW_HOME": str(home / "airflow"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(folder), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn), "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           **(extra_env or {})}
     done = subprocess.run([sys.executable, str(driver), str(folder), dag_id, str(out)], env=env,
                           capture_output=True, text=True, check=False, timeout=800)
     assert out.exists(), done.stderr[-4000:]
@@ -183,30 +185,44 @@ def _dag_test(folder: Path, dag_id: str, endpoint: str, home: Path) -> dict[str,
 @pytest.mark.slow
 def test_retraining_dag_runs_end_to_end_against_moto(moto_endpoint: str,
                                                      tmp_path: Path) -> None:
+    import shutil
+
     import boto3
 
     from mlscope.release.audit import AuditLog
-    from mlscope.release.reference_app import RATINGS_FILE, movielens_dir
+    from mlscope.release.reference_app import RATINGS_FILE, movielens_dir, write_evaluation_set
     from mlscope.release.registry import Registry
 
+    # The release policy: the example's spec, its allowed signers and its pinned evaluation
+    # set (generated from the recbole wheel; the spec pins its sha256).
+    project = tmp_path / "project"
+    (project / "release").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "recommender" / "mlscope.yaml", project / "mlscope.yaml")
+    shutil.copy(EXAMPLES / "recommender" / "release" / "allowed_signers",
+                project / "release" / "allowed_signers")
+    write_evaluation_set(project / "release" / "eval.jsonl")
     folder = tmp_path / "dags"
-    generate(EXAMPLES / "recommender" / "mlscope.yaml", folder)
+    generate(project / "mlscope.yaml", folder)
     params_file = folder / "params" / "dev.json"
     params = json.loads(params_file.read_text())
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    params["release"].update(tracking_uri=tracking, state_dir=str(tmp_path / "state"))
+    params["release"].update(tracking_uri=tracking, state_dir=str(tmp_path / "state"),
+                             spec=str(project / "mlscope.yaml"))
     params_file.write_text(json.dumps(params))
     bucket = params["data"]["bucket"]
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket=bucket)
     s3.upload_file(str(movielens_dir() / RATINGS_FILE), bucket, params["data"]["raw_key"])
 
-    result = _dag_test(folder, "retail_recs_retraining", moto_endpoint, tmp_path)
+    # The worker's identity: local-development mode (unsigned entries, which never count as
+    # prod approvals); on MWAA a signing key listed in allowed_signers.
+    identity = {"MLSCOPE_LOCAL_DEV": "1", "MLSCOPE_USER": "airflow-retraining@example.com"}
+    result = _dag_test(folder, "retail_recs_retraining", moto_endpoint, tmp_path, identity)
     assert set(result["tasks"].values()) == {"success"}  # type: ignore[union-attr]
     # The run left its data snapshot and model in S3 under the run's prefix...
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(k.endswith("/data/ratings.inter") for k in keys)
-    assert any(k.endswith("/model/model.npz") for k in keys)
+    assert any(k.endswith("/model/model/MLmodel") for k in keys)  # the MLflow Model
     # ...registered version 1, which now holds dev and qa, with the moves in the audit log.
     registry = Registry(tracking)
     assert registry.alias_version("retail-recs", "dev") == 1
@@ -214,7 +230,7 @@ def test_retraining_dag_runs_end_to_end_against_moto(moto_endpoint: str,
     log = AuditLog(tmp_path / "state" / "audit.jsonl")
     assert log.verify().ok
     actions = [(e["action"], e["actor"]) for e in log.entries()]
-    assert actions[0] == ("register", "airflow:retail_recs_retraining")
+    assert ("register", "airflow-retraining@example.com") in actions
     assert [a for a, _ in actions].count("promote") == 2
 
 

@@ -31,7 +31,6 @@ import pendulum
 from airflow.sdk import Variable, dag, task
 
 PARAMS_DIR = Path(__file__).parent / "params"
-ACTOR = "airflow:retail_recs_retraining"
 DEFAULT_ARGS = {
     "owner": "ml-team@example.com",
     "retries": 2,
@@ -87,19 +86,19 @@ def retail_recs_retraining() -> None:
     def register(cfg: dict[str, Any], model: dict[str, Any], run: str) -> dict[str, Any]:
         from mlscope.dags import runtime
 
-        return runtime.register(cfg, model, ACTOR, run)
+        return runtime.register(cfg, model, run)
 
     @task
     def promote_dev(cfg: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         from mlscope.dags import runtime
 
-        return runtime.promote(cfg, version, "dev", ACTOR)
+        return runtime.promote(cfg, version, "dev")
 
     @task
     def qa_gates(cfg: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         from mlscope.dags import runtime
 
-        return runtime.promote(cfg, version, "qa", ACTOR)
+        return runtime.promote(cfg, version, "qa")
 
     cfg = load_config()
     data = validate_data(cfg, extract(cfg, "{{ run_id }}"))

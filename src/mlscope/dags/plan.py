@@ -148,11 +148,6 @@ def _after_hours(spec: ProjectSpec, base: str) -> tuple[list[AfterHoursJob], dic
     return jobs, targets
 
 
-def _gates(spec: ProjectSpec) -> dict[str, Any]:
-    return {env: gate.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for env, gate in spec.release.gates.items()}
-
-
 def _params(spec: ProjectSpec, plan: RetrainPlan, targets: dict[str, Any],
             environments: list[str]) -> dict[str, dict[str, Any]]:
     project = slug(spec.project.name).replace("_", "-")
@@ -179,9 +174,10 @@ def _params(spec: ProjectSpec, plan: RetrainPlan, targets: dict[str, Any],
                               if spec.training.instance else "ml.m5.xlarge",
                               "max_runtime_s": 6 * 3600},
             },
+            # The gates are the committed spec's (mlscope's release policy), found at
+            # release.spec or $MLSCOPE_SPEC on the worker: never copied here.
             "release": {"model_name": plan.model_name, "tracking_uri": spec.release.tracking_uri,
-                        "state_dir": None, "environments": list(spec.release.environments),
-                        "gates": _gates(spec)},
+                        "state_dir": None, "spec": None},
             "after_hours": targets.get(env, {}),
         }
     return out

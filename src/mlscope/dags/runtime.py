@@ -127,7 +127,11 @@ def validate_data(cfg: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
             "items": len(np.unique(ratings.items)), "duplicate_share": duplicate_share}
 
 
+HOLDOUT_FILE = "holdout.jsonl"
+
+
 def _train_local(cfg: dict[str, Any], data: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    from mlscope.release.evaluation import write_ranking_set
     from mlscope.release.reference_app import (
         Ratings,
         TrainConfig,
@@ -149,7 +153,8 @@ def _train_local(cfg: dict[str, Any], data: dict[str, Any], workdir: Path) -> di
                            ratings.data_version["rows"]})
     result = train(TrainConfig(factors=int(settings["factors"]),
                                iterations=int(settings["iterations"])), ratings)
-    save_version(result, workdir / "model")
+    save_version(result, workdir / "version")  # an MLflow pyfunc Model under version/model
+    write_ranking_set(result.requests, workdir / "version" / HOLDOUT_FILE)
     return {"metrics": result.metrics, "seconds": result.seconds, "rows": len(ratings.users)}
 
 
@@ -195,12 +200,13 @@ def train(cfg: dict[str, Any], data: dict[str, Any], run_id: str) -> dict[str, A
     s3 = _s3(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         out = _train_local(cfg, data, Path(tmp))
-        files = sorted(p for p in (Path(tmp) / "model").iterdir() if p.is_file())
-        for file in files:
-            s3.load_file(str(file), f"{prefix}/{file.name}", bucket_name=data["bucket"],
+        root = Path(tmp) / "version"
+        files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        for name in files:
+            s3.load_file(str(root / name), f"{prefix}/{name}", bucket_name=data["bucket"],
                          replace=True)
     return {**out, "backend": backend, "bucket": data["bucket"], "prefix": prefix,
-            "files": [f.name for f in files]}
+            "files": files}
 
 
 def _fetch_model(cfg: dict[str, Any], model: dict[str, Any], target: Path) -> Path:
@@ -210,55 +216,51 @@ def _fetch_model(cfg: dict[str, Any], model: dict[str, Any], target: Path) -> Pa
 
 
 def evaluate(cfg: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
-    """Score the held-out requests saved with the model (recomputed, not copied from train)."""
+    """Score the held-out requests through the saved MLflow Model, as the gates do."""
     if model.get("backend") == "sagemaker":
         return {**model, "evaluated": model.get("metrics", {})}
-    from mlscope.release.artifact import RecommenderArtifact
     from mlscope.release.evaluation import evaluate as score
-    from mlscope.release.evaluation import read_requests
-    from mlscope.release.reference_app import REQUESTS_FILE
+    from mlscope.release.evaluation import read_set
+    from mlscope.release.pyfunc import load_pyfunc
 
     with tempfile.TemporaryDirectory() as tmp:
         local = _fetch_model(cfg, model, Path(tmp))
-        artifact = RecommenderArtifact.load(local)
-        requests = read_requests(local / REQUESTS_FILE)
-    result = score(artifact, requests, k=10)
+        result = score(load_pyfunc(local / "model"), read_set(local / HOLDOUT_FILE, "ranking"))
     evaluated = {"ndcg_at_10": result.mean("ndcg_at_10"),
-                 "precision_at_10": result.mean("precision_at_10"),
-                 "eval_users": float(len(requests))}
+                 "precision_at_10": result.mean("precision_at_10")}
     return {**model, "evaluated": evaluated}
 
 
 def _release(cfg: dict[str, Any]) -> Any:
+    """mlscope's release engine under the policy of the committed spec (params release.spec,
+    else $MLSCOPE_SPEC): the gates are the policy's, never the caller's."""
     from mlscope.release.promotion import Release
 
     rel = cfg["release"]
     if rel.get("state_dir"):
         os.environ["MLSCOPE_STATE_DIR"] = str(rel["state_dir"])
-    return Release.open(rel.get("tracking_uri"), rel.get("environments"))
+    return Release.open(rel.get("spec"), rel.get("tracking_uri"))
 
 
-def register(cfg: dict[str, Any], model: dict[str, Any], actor: str,
-             run_id: str) -> dict[str, Any]:
-    """Register the trained directory in the registry (the audit log records who and why)."""
+def register(cfg: dict[str, Any], model: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Register the trained MLflow Model (the audit log records who, signed, and why)."""
     if model.get("backend") == "sagemaker":
         raise _fail("registering SageMaker-trained models is not supported yet: register the "
                     "model with `mlscope release register` from its artifact directory")
     name = cfg["release"]["model_name"]
+    release = _release(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         local = _fetch_model(cfg, model, Path(tmp))
-        info = _release(cfg).register_dir(name, local, actor, reason=f"airflow run {run_id}")
+        info = release.register_dir(name, local / "model", release.actor(),
+                                    reason=f"airflow run {run_id}", metrics=model["metrics"])
     return {"model": name, "version": int(info.version), "metrics": info.metrics}
 
 
-def promote(cfg: dict[str, Any], version: dict[str, Any], env: str, actor: str) -> dict[str, Any]:
-    """Promote through the spec's gates for `env`; a refusal fails the task (no retries)."""
-    from mlscope.spec.release import EnvironmentGates
-
-    raw = (cfg["release"].get("gates") or {}).get(env)
-    gates = EnvironmentGates.model_validate(raw) if raw else None
-    result = _release(cfg).promote(version["model"], int(version["version"]), env, actor,
-                                   gates=gates, reason=f"airflow {cfg['environment']}")
+def promote(cfg: dict[str, Any], version: dict[str, Any], env: str) -> dict[str, Any]:
+    """Promote through the policy's gates for `env`; a refusal fails the task (no retries)."""
+    release = _release(cfg)
+    result = release.promote(version["model"], int(version["version"]), env, release.actor(),
+                             reason=f"airflow {cfg['environment']}")
     out: dict[str, Any] = result.as_dict()
     if not result.promoted:
         raise _fail(f"{env} gates refused {version['model']} v{version['version']}: "
