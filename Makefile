@@ -3,8 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests and the demo use: Graphviz's `dot` for diagrams, Chromium for the
-# report's browser test and PDF, wrk for the serving load benchmark.
-SYSTEM_PACKAGES := graphviz chromium wrk fonts-dejavu-core
+# report's browser test and PDF, wrk for the serving load benchmark, openssh-client's ssh-keygen
+# for signed release approvals.
+SYSTEM_PACKAGES := graphviz chromium wrk fonts-dejavu-core openssh-client
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@if command -v dot >/dev/null && command -v chromium >/dev/null && command -v wrk >/dev/null; then :; \
+	@if command -v dot >/dev/null && command -v chromium >/dev/null && command -v wrk >/dev/null && command -v ssh-keygen >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "Missing system packages; run: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 2; fi
 

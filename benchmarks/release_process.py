@@ -6,7 +6,8 @@
 3. noise: retrain the same configuration with different seeds against seed 0 as champion;
    count how often the raw nDCG@10 difference is positive (a naive "number went up" gate
    would promote) versus how often the bootstrap gate passes;
-4. audit: appends per second and verify time for a log of --entries entries.
+4. audit: appends per second and verify time for a log of --entries unsigned entries, and for
+   --signed entries signed with an SSH key (ssh-keygen -Y sign per append, -Y verify per entry).
 
     .venv/bin/python benchmarks/release_process.py [--seeds 8] [--entries 10000] [--json]
 """
@@ -27,13 +28,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--signed", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     from mlscope.release.audit import AuditLog
     from mlscope.release.evaluation import evaluate
     from mlscope.release.qa_simulation import simulate
-    from mlscope.release.reference_app import TrainConfig, load_ratings, train
+    from mlscope.release.reference_app import (
+        DirectModel,
+        TrainConfig,
+        load_ratings,
+        ranking_set,
+        train,
+    )
     from mlscope.release.stats import paired_bootstrap
 
     out: dict[str, Any] = {}
@@ -47,11 +55,12 @@ def main() -> None:
 
     t0 = time.perf_counter()
     cand = train(TrainConfig(factors=4, iterations=2), ratings)
-    c_vals = evaluate(cand.artifact, champion.requests).values["ndcg_at_10"]
-    h_vals = evaluate(champion.artifact, champion.requests).values["ndcg_at_10"]
+    evalset = ranking_set(champion.requests)
+    c_vals = evaluate(DirectModel(cand.artifact), evalset).values["ndcg_at_10"]
+    h_vals = evaluate(DirectModel(champion.artifact), evalset).values["ndcg_at_10"]
     ci = paired_bootstrap(c_vals, h_vals)
     t1 = time.perf_counter()
-    sim = simulate(champion.artifact, champion.requests)
+    sim = simulate(DirectModel(champion.artifact), evalset)
     t2 = time.perf_counter()
     out["champion_gate_s"] = t1 - t0 - cand.seconds
     out["simulation_s"] = t2 - t1
@@ -62,7 +71,7 @@ def main() -> None:
     diffs = []
     for seed in range(1, args.seeds + 1):
         other = train(TrainConfig(seed=seed), ratings)
-        o_vals = evaluate(other.artifact, champion.requests).values["ndcg_at_10"]
+        o_vals = evaluate(DirectModel(other.artifact), evalset).values["ndcg_at_10"]
         res = paired_bootstrap(o_vals, h_vals, seed=seed)
         diffs.append(res.mean_difference)
         raw_up += res.mean_difference > 0
@@ -82,6 +91,7 @@ def main() -> None:
         t2 = time.perf_counter()
     out["audit"] = {"entries": args.entries, "appends_per_s": args.entries / (t1 - t0),
                     "verify_s": t2 - t1, "ok": verdict.ok}
+    out["signed_audit"] = _signed_audit(args.signed)
 
     if args.json:
         print(json.dumps(out, indent=2))
@@ -98,6 +108,41 @@ def main() -> None:
     a = out["audit"]
     print(f"audit log: {a['appends_per_s']:.0f} appends/s; verify {a['entries']} entries in "
           f"{a['verify_s']:.2f} s (ok={a['ok']})")
+    g = out["signed_audit"]
+    print(f"signed audit log: {g['appends_per_s']:.1f} signed appends/s; verify {g['entries']} "
+          f"signatures in {g['verify_s']:.2f} s (ok={g['ok']})")
+
+
+def _signed_audit(entries: int) -> dict[str, Any]:
+    import subprocess
+
+    from mlscope.release.audit import AuditLog
+    from mlscope.release.identity import Actor
+    from mlscope.release.signing import AllowedSigners
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key = Path(tmp) / "key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                       check=True)
+        signers_file = Path(tmp) / "allowed_signers"
+        signers_file.write_text(f'bench@example.com namespaces="mlscope" '
+                                f'{key.with_suffix(".pub").read_text()}')
+        signers = AllowedSigners(signers_file)
+        probe = b"probe"
+        from mlscope.release.signing import sign
+
+        found = signers.verify(probe, sign(probe, key))
+        assert found is not None
+        actor = Actor(found.principal, key, found.fingerprint)
+        log = AuditLog(Path(tmp) / "signed.jsonl")
+        t0 = time.perf_counter()
+        for i in range(entries):
+            log.append(actor, "deploy", f"m:{i}", reason="benchmark", after={"version": i})
+        t1 = time.perf_counter()
+        verdict = AuditLog(log.path).verify(signers=signers)
+        t2 = time.perf_counter()
+    return {"entries": entries, "appends_per_s": entries / (t1 - t0), "verify_s": t2 - t1,
+            "ok": verdict.ok}
 
 
 if __name__ == "__main__":

@@ -1,54 +1,97 @@
 """End to end on the tabular example through the real CLI: train → register → dev → qa → prod
-→ rollback, with signed approvals, and an MLflow pyfunc load of the registered version."""
+→ serve → rollback, with signed approvals, a real local server, and MLflow's own pyfunc loader
+on a registered version."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
+import pytest
 
-def test_tabular_release_end_to_end(repo: Any, run: Callable[..., Any]) -> None:
-    weak = run("release", "train", "--app", "tabular", "--c", "0.001", "--register", "cancer",
-               "--json")
-    assert weak.code == 0, weak.err
-    strong = run("release", "train", "--app", "tabular", "--c", "1.0", "--register", "cancer",
-                 "--json")
-    assert strong.code == 0, strong.err
-    assert strong.json()["metrics"]["accuracy"] > weak.json()["metrics"]["accuracy"]
-    assert [weak.json()["registered"]["version"], strong.json()["registered"]["version"]] == [1, 2]
+# A non-inferiority margin: a new version may be up to 5 points worse than the champion.
+SPEC_EXTRA = ("      beat_champion: {metric: accuracy, confidence: 0.9}\n",
+              "      beat_champion: {metric: accuracy, confidence: 0.9, min_improvement: -0.05}\n")
 
-    for version in ("1", "2"):
-        res = run("release", "promote", "cancer", version, "--to", "dev", "--json")
-        assert res.code == 0, res.out + res.err
-    # v1 is below the accuracy floor: refused with the reason.
-    res = run("release", "promote", "cancer", "1", "--to", "qa", "--json")
-    assert res.code == 1
-    assert any("accuracy" in r for r in res.json()["refusals"])
-    res = run("release", "promote", "cancer", "2", "--to", "qa", "--json")
-    assert res.code == 0, res.out
-    gates = {g["gate"]: g for g in res.json()["gates"]}
-    assert gates["simulation"]["passed"] and gates["policy"]["passed"]
 
-    # prod: no approvals → refused; the author cannot approve; bob and carol can.
-    res = run("release", "promote", "cancer", "2", "--to", "prod", "--json")
-    assert res.code == 1 and any("approvals" in r for r in res.json()["refusals"])
-    assert run("release", "approve", "cancer", "2", "--env", "prod", "--reason", "mine").code == 1
-    for who in ("bob", "carol"):
-        repo.use(who)
-        res = run("release", "approve", "cancer", "2", "--env", "prod", "--reason", f"ok {who}")
+@pytest.fixture
+def stop_servers() -> Iterator[None]:
+    yield
+    from mlscope.release.deploy.local import running_server, stop_local
+
+    for env in ("dev", "qa", "prod"):
+        if running_server(env) is not None:
+            stop_local(env)
+
+
+def _promote(run: Callable[..., Any], version: int, env: str) -> Any:
+    return run("release", "promote", "cancer", str(version), "--to", env, "--json")
+
+
+def test_tabular_release_end_to_end(repo: Any, run: Callable[..., Any],
+                                    stop_servers: None) -> None:
+    import json
+
+    repo.write_spec(repo.tabular_spec().replace(*SPEC_EXTRA))
+    versions = []
+    for c in ("0.001", "0.5", "1.0"):
+        res = run("release", "train", "--app", "tabular", "--c", c, "--register", "cancer",
+                  "--json")
         assert res.code == 0, res.err
-    repo.use("alice")
-    res = run("release", "promote", "cancer", "2", "--to", "prod", "--json")
-    assert res.code == 0, res.out
+        versions.append(res.json()["registered"]["version"])
+    weak, first, second = versions
+    assert versions == [1, 2, 3]
+
+    assert _promote(run, weak, "dev").code == 0
+    res = _promote(run, weak, "qa")  # below the accuracy floor on the pinned set
+    assert res.code == 1 and any("accuracy" in r for r in res.json()["refusals"])
+
+    for version in (first, second):
+        for env in ("dev", "qa"):
+            res = _promote(run, version, env)
+            assert res.code == 0, res.out
+        res = _promote(run, version, "prod")
+        assert res.code == 1 and any("approvals" in r for r in res.json()["refusals"])
+        for who in ("bob", "carol"):
+            repo.use(who)
+            assert run("release", "approve", "cancer", str(version), "--env", "prod",
+                       "--reason", f"reviewed by {who}").code == 0
+        repo.use("alice")
+        assert _promote(run, version, "prod").code == 0
+
+    # serve what prod holds (no version given: the registry decides)
+    res = run("deploy", "run", "cancer", "--env", "prod", "--json")
+    assert res.code == 0, res.err
+    url = res.json()["url"]
+    row = json.loads((repo.root / "eval.jsonl").read_text().splitlines()[0])
+    answer = httpx.post(f"{url}/predict", json={"dataframe_records": [row["inputs"]]}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model_version"] == str(second)
+    assert answer.json()["predictions"][0] in (0, 1)
+    bad = httpx.post(f"{url}/predict", json={"dataframe_records": [{"nope": 1}]}, timeout=30)
+    assert bad.status_code == 422
+
+    # an incident: roll prod back and redeploy what the alias now holds
+    res = run("release", "rollback", "cancer", "--env", "prod", "--reason", "incident 7",
+              "--json")
+    assert res.code == 0 and res.json()["version"] == first
+    res = run("deploy", "run", "cancer", "--env", "prod", "--json")
+    assert res.code == 0 and res.json()["action"] == "hot_swap"
+    answer = httpx.post(f"{url}/predict", json={"dataframe_records": [row["inputs"]]}, timeout=30)
+    assert answer.json()["model_version"] == str(first)
+    assert run("release", "status", "cancer").code == 0
     assert run("audit", "verify").code == 0
 
-    # MLflow's own loader works on the registered version.
+    # MLflow's own loader works on a registered version
     import mlflow.pyfunc
 
     from mlscope.release.registry import Registry
 
-    model = mlflow.pyfunc.load_model(str(Registry().artifact_dir("cancer", 2)))
+    mlflow.set_tracking_uri(Registry().tracking_uri)  # as MLFLOW_TRACKING_URI would
+    model = mlflow.pyfunc.load_model(f"models:/cancer/{second}")
     assert model.metadata.signature is not None
+    assert Registry().artifact_dir("cancer", second).joinpath("MLmodel").is_file()
 
-    res = run("release", "history", "cancer", "--env", "prod", "--json")
-    assert [e["version"] for e in res.json()["events"]] == [2]
+    history = run("release", "history", "cancer", "--env", "prod", "--json").json()
+    assert [e["version"] for e in history["events"]] == [first, second, first]

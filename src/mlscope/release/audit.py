@@ -178,7 +178,8 @@ class AuditLog:
         if digest not in self._verified:
             found = None
             if signers is not None and entry.get("sig"):
-                sig = signers.verify(signed_bytes(entry), str(entry["sig"]))
+                sig = signers.verify(signed_bytes(entry), str(entry["sig"]),
+                                     claimed=str(entry.get("actor", "")))
                 if sig is not None and sig.fingerprint == (entry.get("identity") or {}).get(
                         "fingerprint") and sig.principal == signers.canonical(entry["actor"]):
                     found = sig.principal

@@ -217,20 +217,27 @@ def _holdout_requests(r: Ratings, u: npt.NDArray[np.int64], i: npt.NDArray[np.in
             for k, v in sorted(relevant.items())]
 
 
+class DirectModel:
+    """The pyfunc wrapper's predict(frame), without saving and loading an MLflow Model."""
+
+    def __init__(self, artifact: RecommenderArtifact) -> None:
+        from mlscope.release.pyfunc import RecommenderModel
+
+        self.model = RecommenderModel()
+        self.model.artifact = artifact
+
+    def predict(self, frame: Any) -> Any:
+        return self.model.predict(None, frame)
+
+
+def ranking_set(requests: list[EvalRequest]) -> EvalSet:
+    return EvalSet("ranking", [{"user_id": q.user_id, "relevant": q.relevant,
+                                "exclude": q.exclude} for q in requests])
+
+
 def _evaluate_artifact(artifact: RecommenderArtifact, requests: list[EvalRequest]) -> Any:
     """The same metrics the gates compute, through the same pyfunc wrapper."""
-    from mlscope.release.pyfunc import RecommenderModel
-
-    model = RecommenderModel()
-    model.artifact = artifact
-
-    class _Direct:  # RecommenderModel.predict with pyfunc's (input) call shape
-        def predict(self, frame: Any) -> Any:
-            return model.predict(None, frame)
-
-    rows = [{"user_id": q.user_id, "relevant": q.relevant, "exclude": q.exclude}
-            for q in requests]
-    return evaluate(_Direct(), EvalSet("ranking", rows))
+    return evaluate(DirectModel(artifact), ranking_set(requests))
 
 
 def write_evaluation_set(path: Path, cfg: TrainConfig | None = None) -> Path:

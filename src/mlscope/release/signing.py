@@ -53,13 +53,16 @@ class AllowedSigners:
                              "commit one line per person: `EMAIL namespaces=\"mlscope\" "
                              "ssh-ed25519 AAAA...` (see docs/release.md)")
         self._aliases: dict[str, str] = {}
+        self._written: dict[str, str] = {}  # normalized name -> as written (ssh-keygen -I)
         for line in self.path.read_text(encoding="utf-8").splitlines():
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
-            names = [normalize_identity(n) for n in text.split()[0].split(",") if n.strip()]
-            for name in names:
+            raw = [n.strip() for n in text.split()[0].split(",") if n.strip()]
+            names = [normalize_identity(n) for n in raw]
+            for name, written in zip(names, raw, strict=True):
                 self._aliases.setdefault(name, names[0])
+                self._written.setdefault(name, written)
 
     def canonical(self, identity: str) -> str:
         """The canonical identity for a principal or one of its aliases (else normalized)."""
@@ -69,18 +72,25 @@ class AllowedSigners:
     def knows(self, identity: str) -> bool:
         return normalize_identity(identity) in self._aliases
 
-    def verify(self, data: bytes, armored: str) -> Signature | None:
-        """The signer when `armored` is a valid signature of `data` by a listed key, else None."""
+    def verify(self, data: bytes, armored: str, claimed: str | None = None) -> Signature | None:
+        """The signer when `armored` is a valid signature of `data` by a listed key, else None.
+
+        With `claimed` (the identity an entry names) one `ssh-keygen -Y verify` checks that
+        this principal's key made the signature; without it the principal is looked up first.
+        """
         exe = ssh_keygen()
         with tempfile.TemporaryDirectory(prefix="mlscope-sig-") as tmp:
             sig = Path(tmp) / "data.sig"
             sig.write_text(armored)
-            found = subprocess.run([exe, "-Y", "find-principals", "-s", str(sig), "-f",
-                                    str(self.path), "-n", NAMESPACE], capture_output=True,
-                                   text=True, timeout=_TIMEOUT_S, check=False)
-            if found.returncode != 0 or not found.stdout.strip():
-                return None
-            principal = found.stdout.split()[0].split(",")[0]
+            if claimed is not None:
+                principal = self._written.get(self.canonical(claimed), claimed)
+            else:
+                found = subprocess.run([exe, "-Y", "find-principals", "-s", str(sig), "-f",
+                                        str(self.path), "-n", NAMESPACE], capture_output=True,
+                                       text=True, timeout=_TIMEOUT_S, check=False)
+                if found.returncode != 0 or not found.stdout.strip():
+                    return None
+                principal = found.stdout.split()[0].split(",")[0]
             done = subprocess.run([exe, "-Y", "verify", "-f", str(self.path), "-I", principal,
                                    "-n", NAMESPACE, "-s", str(sig)], input=data,
                                   capture_output=True, timeout=_TIMEOUT_S, check=False)
