@@ -209,6 +209,8 @@ except SystemExit as exc:
 """
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # many real processes; slow on a loaded 2-core machine
 def test_concurrent_promotions_in_real_processes_agree_with_the_registry(
         repo: Any, run: Callable[..., Any], copy_model: Callable[[str], Path]) -> None:
     from mlscope.release.registry import Registry

@@ -169,6 +169,8 @@ def _reviewer(repo: Any, runner: Runner, who: str, version: str, state_url: str)
         assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # many real processes; slow on a loaded 2-core machine
 def test_the_generated_workflow_runs_against_moto(repo: Any, moto: str, tmp_path: Path,
                                                   run: Any) -> None:
     import boto3

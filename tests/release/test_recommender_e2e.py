@@ -37,6 +37,8 @@ def stop_servers() -> Iterator[None]:
         stop_local("prod")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # many real processes; slow on a loaded 2-core machine
 def test_recommender_release_end_to_end(repo: Any, run: Callable[..., Any],
                                         stop_servers: None) -> None:
     pytest.importorskip("implicit")
