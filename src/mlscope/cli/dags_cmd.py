@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -63,3 +64,126 @@ def test_cmd(folder: str, max_parse_seconds: float, as_json: bool) -> None:
         click.echo(summary, err=True)
     if result.findings:
         sys.exit(1)
+
+
+def _config_option(func: Any) -> Any:
+    return click.option("--config", "config_path", default="dags/mwaa.yaml", show_default=True,
+                        type=click.Path(dir_okay=False),
+                        help="The MWAA config (buckets per environment; its `spec` names the "
+                             "release policy).")(func)
+
+
+def _promoter(config_path: str) -> Any:
+    from mlscope.dags.promote import DagPromoter, load_config
+    from mlscope.errors import require
+
+    config = load_config(config_path)
+    boto3 = require("boto3", "aws")
+    # boto3 reads AWS_ENDPOINT_URL(_S3) itself, so a test or local stack needs no flag.
+    return DagPromoter(config, boto3.client("s3", region_name=config.region))
+
+
+def _print_outcome(outcome: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.as_dict())
+    else:
+        lines = outcome.diff.lines()
+        click.echo(f"{outcome.action} to {outcome.env}: bundle {outcome.bundle or '-'} "
+                   f"({len(lines)} changes, {outcome.diff.unchanged} unchanged)")
+        for line in lines:
+            click.echo(f"  {line}")
+        for refusal in outcome.refusals:
+            click.echo(f"refused: {refusal}")
+        if outcome.dry_run:
+            click.echo("dry run: nothing changed")
+        elif outcome.done:
+            click.echo(f"done: manifest {outcome.manifest['seq']} in {outcome.env}")
+    if outcome.refusals and not outcome.dry_run:
+        sys.exit(1)
+
+
+@dags.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--env", default="dev", show_default=True, help="The first environment.")
+@click.option("--commit", default=None, help="Commit recorded in the manifest (default: git).")
+@click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")
+@_config_option
+@json_option
+def deploy(folder: str, env: str, commit: str | None, dry_run: bool, config_path: str,
+           as_json: bool) -> None:
+    """Upload a DAG folder to the first environment (a new, audited bundle)."""
+    from pathlib import Path
+
+    promoter = _promoter(config_path)
+    actor = promoter.actor()
+    _print_outcome(promoter.deploy(Path(folder), env, actor, commit, dry_run), as_json)
+
+
+@dags.command()
+@click.option("--from", "source", required=True, help="Environment to copy from (e.g. dev).")
+@click.option("--to", "target", required=True, help="Environment to promote to (qa, prod).")
+@click.option("--reason", default="", help="Why (recorded in the audit log).")
+@click.option("--dry-run", is_flag=True, help="Show the diff and the gates; change nothing.")
+@_config_option
+@json_option
+def promote(source: str, target: str, reason: str, dry_run: bool, config_path: str,
+            as_json: bool) -> None:
+    """Promote the bundle an environment runs to the next one, through its gates."""
+    promoter = _promoter(config_path)
+    actor = promoter.actor()
+    _print_outcome(promoter.promote(source, target, actor, reason, dry_run), as_json)
+
+
+@dags.command()
+@click.argument("bundle", type=click.IntRange(min=1))
+@click.option("--env", required=True, help="Environment the approval is for (e.g. prod).")
+@click.option("--reason", required=True, help="Why this bundle is safe to ship.")
+@click.option("--reject", is_flag=True, help="Record a rejection instead (it blocks).")
+@_config_option
+@json_option
+def approve(bundle: int, env: str, reason: str, reject: bool, config_path: str,
+            as_json: bool) -> None:
+    """Record your signed approval of a DAG bundle for an environment."""
+    from mlscope.release.approvals import APPROVE, REJECT
+
+    promoter = _promoter(config_path)
+    result = promoter.approve(bundle, env, promoter.actor(), reason,
+                              REJECT if reject else APPROVE)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        click.echo(f"{result.decision}: {result.actor} for {env}, bundle {bundle} "
+                   f"(expires {result.expires})")
+
+
+@dags.command()
+@click.option("--env", required=True, help="Environment to roll back (e.g. prod).")
+@click.option("--reason", default="", help="Why (recorded in the audit log).")
+@click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")
+@_config_option
+@json_option
+def rollback(env: str, reason: str, dry_run: bool, config_path: str, as_json: bool) -> None:
+    """Restore an environment's previous manifest (its exact S3 object versions)."""
+    promoter = _promoter(config_path)
+    actor = promoter.actor()
+    _print_outcome(promoter.rollback(env, actor, reason, dry_run), as_json)
+
+
+@dags.command()
+@_config_option
+@json_option
+def status(config_path: str, as_json: bool) -> None:
+    """Which bundle each environment runs (from its manifest)."""
+    promoter = _promoter(config_path)
+    rows = {}
+    for env in promoter.config.environments:
+        m = promoter.current(env)
+        rows[env] = None if m is None else {k: m.get(k) for k in (
+            "bundle", "digest", "commit", "seq", "by", "at")}
+    if as_json:
+        print_json({"environments": rows})
+        return
+    for env, row in rows.items():
+        click.echo(f"{env}: " + ("nothing deployed" if row is None else
+                                 f"bundle {row['bundle']} (manifest {row['seq']}, "
+                                 f"commit {row['commit'] or '-'}, {row['digest'][:19]}...)"))
