@@ -113,6 +113,12 @@ def test_promotion_dev_qa_prod_with_approvals_and_rollback(
     assert all(f["version_id"] and len(f["sha256"]) == 64 for f in files.values())
     assert deployed["manifest"]["commit"] == "c1"
 
+    # `dags test --env dev` checks the exact object versions dev runs, on real Airflow.
+    tested = run("dags", "test", "--env", "dev", *cfg, "--json")
+    assert tested.code == 0, tested.out + tested.err
+    assert [f["file"] for f in tested.json()["files"]] == ["retrain.py"]
+    assert run("dags", "test", *cfg).code == 2  # neither a folder nor --env
+
     # A deploy can only reach the first environment.
     assert run("dags", "deploy", _dags(project, 9), "--env", "prod", *cfg).code == 1
 

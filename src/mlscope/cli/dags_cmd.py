@@ -39,20 +39,35 @@ def generate(spec: str, out_dir: str, airflow_major: str | None, as_json: bool) 
 
 
 @dags.command("test")
-@click.argument("folder", type=click.Path())
+@click.argument("folder", required=False, type=click.Path())
 @click.option("--max-parse-seconds", type=float, default=0.5, show_default=True,
               help="Fail files slower than this to load (MWAA's CI/CD sample uses 0.5 s).")
+@click.option("--env", default=None,
+              help="Test what this environment runs (its manifest's S3 object versions).")
+@click.option("--config", "config_path", default="dags/mwaa.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="The MWAA config (with --env).")
 @json_option
-def test_cmd(folder: str, max_parse_seconds: float, as_json: bool) -> None:
+def test_cmd(folder: str | None, max_parse_seconds: float, env: str | None, config_path: str,
+             as_json: bool) -> None:
     """Integrity checks on real Airflow: exit 0 clean, 1 with findings (one line each)."""
     import math
+    import tempfile
+    from pathlib import Path
 
     from mlscope.dags.integrity import check_folder
     from mlscope.errors import InputError
 
     if not math.isfinite(max_parse_seconds) or max_parse_seconds <= 0:
         raise InputError("--max-parse-seconds must be a positive number")
-    result = check_folder(folder, max_parse_seconds)
+    if (folder is None) == (env is None):
+        raise InputError("give a DAG folder or --env (not both)",
+                         "`mlscope dags test DIR` or `mlscope dags test --env dev`")
+    with tempfile.TemporaryDirectory(prefix="mlscope-env-dags-") as tmp:
+        if env is not None:
+            _promoter(config_path).fetch(env, Path(tmp))
+            folder = tmp
+        assert folder is not None
+        result = check_folder(folder, max_parse_seconds)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -64,6 +79,29 @@ def test_cmd(folder: str, max_parse_seconds: float, as_json: bool) -> None:
         click.echo(summary, err=True)
     if result.findings:
         sys.exit(1)
+
+
+@dags.command()
+@click.option("--provider", type=click.Choice(["github"]), default="github", show_default=True)
+@click.option("-o", "--output", default=".github/workflows/mlscope-dags.yml", show_default=True,
+              type=click.Path(dir_okay=False), help="Where to write the workflow.")
+@click.option("--dags-dir", default="dags", show_default=True, help="The DAG folder (repo path).")
+@click.option("--spec", "spec_file", default="mlscope.yaml", show_default=True,
+              help="The committed spec (repo path).")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow file.")
+def ci(provider: str, output: str, dags_dir: str, spec_file: str, force: bool) -> None:
+    """Write a CI/CD workflow: lint, integrity, dev, qa, approval, prod."""
+    from pathlib import Path
+
+    from mlscope.dags.ci import github_workflow
+    from mlscope.errors import InputError
+
+    path = Path(output)
+    if path.exists() and not force:
+        raise InputError(f"{path} exists", "pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(github_workflow(dags_dir, spec_file))
+    click.echo(str(path))
 
 
 def _config_option(func: Any) -> Any:

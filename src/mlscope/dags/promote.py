@@ -311,6 +311,21 @@ class DagPromoter:
                                 f"people other than the author {reg.author}{why}")
         return refusals
 
+    def fetch(self, env: str, folder: Path) -> dict[str, Any]:
+        """Write what `env` runs (its manifest's object versions) into a local DAG folder."""
+        loc = self.config.location(env)
+        manifest = self.current(env)
+        if manifest is None:
+            raise InputError(f"nothing is deployed in {env}")
+        for key, meta in manifest["files"].items():
+            data = self._read(loc, key, meta["version_id"])
+            if sha256(data) != meta["sha256"]:
+                raise RefusedError(f"{env} object {key} does not match its manifest hash")
+            rel = key.removeprefix("dags/")
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+        return manifest
+
     # -- operations ----------------------------------------------------------------------
     def deploy(self, folder: Path, env: str, actor: Actor, commit: str | None = None,
                dry_run: bool = False) -> Outcome:
