@@ -225,3 +225,30 @@ def status(config_path: str, as_json: bool) -> None:
         click.echo(f"{env}: " + ("nothing deployed" if row is None else
                                  f"bundle {row['bundle']} (manifest {row['seq']}, "
                                  f"commit {row['commit'] or '-'}, {row['digest'][:19]}...)"))
+
+
+@dags.command("mwaa-cost")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--env", "env_name", default="dev", show_default=True,
+              help="The environment whose schedule the pause follows.")
+@click.option("--class", "environment_class", default=None,
+              help="MWAA environment class (default: the spec's MWAA resource, or mw1.small).")
+@json_option
+def mwaa_cost(spec: str, env_name: str, environment_class: str | None, as_json: bool) -> None:
+    """What pausing (delete + recreate) an MWAA environment off hours would save a month."""
+    from mlscope.core import fmt
+    from mlscope.dags.mwaa import pause_plan
+    from mlscope.spec.loader import load_spec
+
+    plan = pause_plan(load_spec(spec), env_name, environment_class)
+    if as_json:
+        print_json(plan.as_dict())
+        return
+    click.echo(f"MWAA {plan.environment_class} in {plan.region}: {fmt.money(plan.usd_per_hour)}"
+               f"/h, {fmt.money(plan.always_on_usd)} a month always on (it cannot be stopped)")
+    click.echo(f"Paused off hours like {plan.environment} ({plan.running_hours_per_week:g} h a "
+               f"week up): {plan.paused_hours:.0f} h a month gone, {plan.cycles:.1f} "
+               f"delete/create cycles -> saves {fmt.money(plan.saving_usd)} a month")
+    click.echo("Plan: " + "; ".join(plan.plan))
+    click.echo("Limits: " + "; ".join(plan.limits))
+    click.echo(f"Price: {plan.price_source}")
