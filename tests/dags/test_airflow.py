@@ -244,3 +244,25 @@ def test_catchup_and_policy_problems_share_one_line_per_dag(tmp_path: Path) -> N
     for part in ("no owner", "no retries on a", "no tags",
                  "catchup=True with start_date 2026-01-01"):
         assert part in line
+
+
+@pytest.mark.slow
+def test_after_hours_stop_dag_stops_dev_notebooks_against_moto(moto_endpoint: str,
+                                                                tmp_path: Path) -> None:
+    import boto3
+
+    folder = tmp_path / "dags"
+    generate(EXAMPLES / "recommender" / "mlscope.yaml", folder)
+    names = json.loads((folder / "params" / "dev.json").read_text())["after_hours"]["notebooks"]
+    sm = boto3.client("sagemaker", endpoint_url=moto_endpoint, region_name="us-east-1")
+    for name in names:
+        sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
+                                    RoleArn="arn:aws:iam::123456789012:role/notebooks")
+    before = {n: sm.describe_notebook_instance(NotebookInstanceName=n)["NotebookInstanceStatus"]
+              for n in names}
+    assert set(before.values()) == {"InService"}
+    result = _dag_test(folder, "retail_recs_dev_stop_19h", moto_endpoint, tmp_path)
+    assert set(result["tasks"].values()) == {"success"}  # type: ignore[union-attr]
+    after = {n: sm.describe_notebook_instance(NotebookInstanceName=n)["NotebookInstanceStatus"]
+             for n in names}
+    assert set(after.values()) == {"Stopped"}, after

@@ -118,3 +118,14 @@ def test_generate_keeps_an_edited_mwaa_yaml(tmp_path: Path) -> None:
     generate(RECOMMENDER, tmp_path)
     assert (tmp_path / "mwaa.yaml").read_text() == "edited: true\n"
     assert json.loads((tmp_path / "params" / "qa.json").read_text())["environment"] == "qa"
+
+
+def test_start_dags_skip_holidays_in_local_time() -> None:
+    from mlscope.dags.runtime import is_working_day
+
+    cfg = {"after_hours": {"holidays": ["2027-01-18"]}}
+    tz = "America/New_York"
+    assert not is_working_day(cfg, "2027-01-18T12:00:00+00:00", tz)
+    assert is_working_day(cfg, "2027-01-19T12:00:00+00:00", tz)
+    # 03:00 UTC on the 19th is 22:00 on the 18th in New York: still the holiday.
+    assert not is_working_day(cfg, "2027-01-19T03:00:00+00:00", tz)

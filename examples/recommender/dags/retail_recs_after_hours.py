@@ -53,10 +53,10 @@ def after_hours(dag_id: str, environment: str, action: str, cron: str, timezone:
             return runtime.load_config(PARAMS_DIR, environment)
 
         @task.short_circuit
-        def working_day(cfg: dict[str, Any], logical_date: str) -> bool:
+        def working_day(cfg: dict[str, Any], when: str) -> bool:
             from mlscope.dags import runtime
 
-            return action == "stop" or runtime.is_working_day(cfg, logical_date, timezone)
+            return action == "stop" or runtime.is_working_day(cfg, when, timezone)
 
         @task
         def notebooks(cfg: dict[str, Any]) -> dict[str, str]:
