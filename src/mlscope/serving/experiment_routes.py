@@ -1,17 +1,14 @@
-"""Experiment endpoints of the prediction service: outcomes posted back, assignment counts.
+"""What the service's experiment routes share: a running experiment and the outcome body.
 
-`POST /outcome` records {unit_id, metric, value} in the append-only outcome store with the
-experiment it belongs to; the body is validated strictly (finite numbers, bounded names), so a
-bad client gets a 422 with reasons and cannot grow the store with garbage. Bodies are never
-logged. `GET /experiment` shows the configured split and the units assigned so far.
+`POST /outcome` bodies ({unit_id, metric, value}) are validated strictly (finite numbers,
+bounded names), so a bad client gets a 422 with reasons and cannot fill the store with
+garbage. The routes themselves are in `serving.routes.experiment`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlscope.release.experiments.assignment import Split
@@ -39,19 +36,3 @@ class Experiment:
         variant = self.split.assign(unit_id)
         self.store.record_assignment(self.split.experiment, unit_id, variant)
         return variant
-
-
-def add_experiment_routes(app: FastAPI, experiment: Experiment) -> None:
-    @app.post("/outcome", status_code=202)
-    async def outcome(body: Outcome) -> dict[str, Any]:
-        await run_in_threadpool(experiment.store.record_outcome, experiment.split.experiment,
-                                body.unit_id, body.metric, body.value)
-        return {"recorded": True, "experiment": experiment.split.experiment}
-
-    @app.get("/experiment")
-    async def status() -> dict[str, Any]:
-        counts = await run_in_threadpool(experiment.store.counts, experiment.split.experiment)
-        return {"experiment": experiment.split.experiment,
-                "weights": dict(zip(experiment.split.variants, experiment.split.weights,
-                                    strict=True)),
-                "units": counts}

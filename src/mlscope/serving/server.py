@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from mlscope.errors import ConflictError, EngineMissingError, InputError
 from mlscope.serving.source import AliasSource, ModelSource, PointerFileSource, StaticSource
@@ -49,7 +50,7 @@ def check_port(port: int) -> int:
 
 
 def serve_forever(source: ModelSource, *, host: str, port: int, model_name: str,
-                  poll_s: float) -> None:
+                  poll_s: float, routers: list[Any] | None = None) -> None:
     """Block serving HTTP until SIGINT/SIGTERM (uvicorn drains in-flight requests on shutdown)."""
     import uvicorn
 
@@ -58,6 +59,6 @@ def serve_forever(source: ModelSource, *, host: str, port: int, model_name: str,
 
     configure_json_logging()
     app = create_app(source, model_name=model_name, poll_s=poll_s,
-                     admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None)
+                     admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None, routers=routers)
     uvicorn.run(app, host=host, port=check_port(port), access_log=False, log_level="warning",
                 timeout_graceful_shutdown=10)

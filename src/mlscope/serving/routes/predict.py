@@ -19,7 +19,8 @@ log = logging.getLogger("mlscope.serving")
 MAX_ROWS = 1000
 
 
-def _frame(body: Any) -> Any:
+def parse_frame(body: Any) -> Any:
+    """The request body (one MLflow scoring-protocol field) as a DataFrame; ValueError if bad."""
     import pandas as pd
 
     if not isinstance(body, dict) or len(body) != 1:
@@ -49,7 +50,7 @@ def register(app: FastAPI, ctx: ServingContext) -> None:
             return JSONResponse(status_code=503, content={"error": "no model loaded yet"})
         request.state.model_version = loaded.version
         try:
-            frame = _frame(json.loads(await request.body()))
+            frame = parse_frame(json.loads(await request.body()))
         except ValueError as exc:
             ctx.metrics.errors.labels("invalid_input").inc()
             return JSONResponse(status_code=422, content={"error": "invalid input",
