@@ -87,20 +87,41 @@ def analyze(as_json: bool, **kwargs: Any) -> None:
 
 @experiment.command("decide")
 @_analysis_options
-@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
-              help="Append the decision, with the data it saw, to this audit log.")
-@click.option("--actor", default=None, help="Who asks for the decision (for the audit log).")
-def decide_cmd(as_json: bool, audit_log: str | None, actor: str | None, **kwargs: Any) -> None:
-    """Ship, keep, continue or stop: the analysis turned into a release decision."""
+@click.option("--experiment", "name", default=None,
+              help="Experiment name (as in `serve --experiment`), to record the decision.")
+@click.option("--model", default=None, help="Registered model the challenger variant served.")
+@click.option("--version", "version", type=click.IntRange(min=1), default=None,
+              help="Its version: the decision is bound to this version's artifact digest.")
+@click.option("--spec", "spec_path", default=None, type=click.Path(), envvar="MLSCOPE_SPEC",
+              help="The committed mlscope.yaml (release policy and allowed signers).")
+@click.option("--tracking-uri", default=None, metavar="URI")
+def decide_cmd(as_json: bool, name: str | None, model: str | None, version: int | None,
+               spec_path: str | None, tracking_uri: str | None, **kwargs: Any) -> None:
+    """Ship, keep, continue or stop; with --experiment/--model/--version, signed into the
+    audit log bound to that version's artifact, where `release promote` can require it."""
     result = _run(**kwargs)
-    if audit_log:
-        from mlscope.release.experiments.record import record_decision
+    given = [n for n, v in (("--experiment", name), ("--model", model), ("--version", version))
+             if v is not None]
+    if given and len(given) != 3:
+        from mlscope.errors import InputError
 
-        result["audit"] = record_decision(audit_log, result, kwargs["file"], actor)
+        raise InputError(f"{', '.join(given)} given without the others",
+                         "to record the decision give --experiment, --model and --version")
+    if given:
+        from mlscope.release.experiments.record import record_decision
+        from mlscope.release.promotion import Release
+
+        rel = Release.open(spec_path, tracking_uri)
+        assert name is not None and model is not None and version is not None
+        result["audit"] = record_decision(rel.log, rel.entries(), rel.actor(), name, model,
+                                          version, result, kwargs["file"])
     if as_json:
         print_json(result)
     else:
         _print(result)
+        if "audit" in result:
+            console().print(f"Recorded as audit entry {result['audit']['seq']}"
+                            + ("" if result["audit"]["signed"] else " (UNSIGNED: local-dev)"))
 
 
 @experiment.command()

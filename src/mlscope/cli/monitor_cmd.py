@@ -55,22 +55,47 @@ def drift(reference: str, current: str, columns: str | None, html: str | None,
 @click.option("--max-p99-ms", type=float, default=None)
 @click.option("--min-requests", type=float, default=100, show_default=True,
               help="Below this many requests, rates are too noisy to alarm on.")
+@click.option("--rollback", is_flag=True,
+              help="On an alarm, give ENV back to its previous holder (audited, as an incident).")
+@click.option("--model", default=None, help="Registered model to roll back (with --rollback).")
+@click.option("--spec", "spec_path", default=None, type=click.Path(), envvar="MLSCOPE_SPEC",
+              help="The committed mlscope.yaml holding the release policy.")
+@click.option("--tracking-uri", default=None, metavar="URI")
 @json_option
 def check(env: str, metrics_url: str | None, metrics_file: str | None, reference: str | None,
           current: str | None, columns: str | None, max_error_rate: float,
           max_fallback_rate: float, max_p99_ms: float | None, min_requests: float,
+          rollback: bool, model: str | None, spec_path: str | None, tracking_uri: str | None,
           as_json: bool) -> None:
-    """Health and drift against thresholds; exit 1 when one is breached."""
+    """Health and drift against thresholds; exit 1 when one is breached.
+
+    With --rollback, a breach moves ENV's alias back to the version that held it before,
+    through the release module (its rules apply; the rollback is audited as an incident, which
+    voids the approvals of the version rolled back from).
+    """
     from mlscope.release.monitoring.check import read_metrics, run_check
     from mlscope.release.monitoring.health import Thresholds
 
     limits = Thresholds(max_error_rate, max_fallback_rate, max_p99_ms, min_requests)
     text = (read_metrics(metrics_url, metrics_file)
             if metrics_url or metrics_file else None)
+    if rollback and not model:
+        from mlscope.errors import InputError
+
+        raise InputError("--rollback needs --model", "name the registered model to roll back")
     result = run_check(env, limits, text, reference, current,
                        columns.split(",") if columns else None)
+    payload = result.as_dict()
+    if rollback and not result.ok:
+        from mlscope.release.promotion import Release
+
+        assert model is not None
+        rel = Release.open(spec_path, tracking_uri)
+        event = rel.rollback(model, env, rel.actor(),
+                             reason="monitor alarm: " + "; ".join(result.breaches), incident=True)
+        payload["rollback"] = event.as_dict()
     if as_json:
-        print_json(result.as_dict())
+        print_json(payload)
     else:
         out = console()
         if result.health:
@@ -82,6 +107,9 @@ def check(env: str, metrics_url: str | None, metrics_file: str | None, reference
             drifted = [f["name"] for f in result.drift["features"] if f["drift"]]
             out.print(f"drift: {', '.join(drifted) if drifted else 'none'}")
         out.print("ok" if result.ok else "ALARM: " + "; ".join(result.breaches))
+        if "rollback" in payload:
+            rb = payload["rollback"]
+            out.print(f"rolled back {model} {env}: v{rb.get('previous')} -> v{rb.get('version')}")
     if not result.ok:
         raise SystemExit(1)
 

@@ -20,7 +20,13 @@ from mlscope.release.base import GateResult
 from mlscope.release.evaluation import EvalSet, evaluate, read_set
 from mlscope.release.policy import Policy
 from mlscope.release.registry import Registry, RegistryUnavailableError, VersionInfo
-from mlscope.spec.release import ChampionGate, EnvironmentGates, MetricThreshold, SimulationGate
+from mlscope.spec.release import (
+    ChampionGate,
+    EnvironmentGates,
+    ExperimentGate,
+    MetricThreshold,
+    SimulationGate,
+)
 
 
 @dataclass
@@ -214,6 +220,27 @@ def run_gates(ctx: GateContext, gates: EnvironmentGates) -> list[GateResult]:
         results.append(_guarded("beat_champion", lambda: check_champion(ctx, champion_cfg)))
     if simulation_cfg is not None:
         results.append(_guarded("simulation", lambda: check_simulation(ctx, simulation_cfg)))
+    experiment_cfg = gates.experiment
+    if experiment_cfg is not None:
+        results.append(_guarded("experiment", lambda: check_experiment(ctx, experiment_cfg)))
     if gates.approvals:
         results.append(check_approvals_gate(ctx, gates.approvals))
     return results
+
+
+def check_experiment(ctx: GateContext, cfg: ExperimentGate) -> GateResult:
+    from mlscope.release.experiments.record import latest_decision
+
+    production = ctx.env == ctx.policy.production
+    found, ignored = latest_decision(ctx.log, ctx.entries, ctx.policy.signers, ctx.registration,
+                                     cfg.name, cfg.metric, cfg.max_age_hours,
+                                     require_signed=production)
+    data = {"experiment": cfg.name, "metric": cfg.metric, "ignored": ignored,
+            "decision": found}
+    if found is None:
+        why = f"; not counted: {'; '.join(ignored[:3])}" if ignored else ""
+        return GateResult("experiment", False, f"no decision of experiment '{cfg.name}' on "
+                          f"{cfg.metric} names this version's artifact{why}", data)
+    ok = found["decision"] == "ship"
+    return GateResult("experiment", ok, f"experiment '{cfg.name}' decided "
+                      f"{found['decision']} (entry {found['seq']}, {found['ts']})", data)

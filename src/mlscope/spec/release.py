@@ -90,12 +90,22 @@ class SimulationGate(SpecModel):
     p99_latency_ms: float = Field(50.0, gt=0)
 
 
+class ExperimentGate(SpecModel):
+    """The candidate must have won an online experiment: a signed `experiment decide` entry
+    in the audit log with decision `ship`, naming this version's artifact digest."""
+
+    name: str = Field(min_length=1, description="The experiment (`serve --experiment NAME`).")
+    metric: str = Field(min_length=1, description="The metric the decision was taken on.")
+    max_age_hours: float = Field(168.0, gt=0, description="A decision older than this is stale.")
+
+
 class EnvironmentGates(SpecModel):
     requires: str | None = Field(
         None, description="The version must currently hold this environment (e.g. qa before prod).")
     metrics: dict[str, MetricThreshold] = Field(default_factory=dict)
     beat_champion: ChampionGate | None = None
     simulation: SimulationGate | None = None
+    experiment: ExperimentGate | None = None
     approvals: int = Field(0, ge=0, le=20, description="Approvals needed from people other "
                                                        "than the version's author.")
 
