@@ -211,3 +211,29 @@ def test_a_first_endpoint_that_fails_is_removed(
     assert clients.sagemaker.list_endpoints()["Endpoints"] == []
     assert clients.sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
     assert clients.sagemaker.list_models()["Models"] == []
+
+
+def test_experiment_shares_keep_the_endpoint_weights_in_step(
+        settings: AwsSettings, clients: AwsClients, artifacts: dict[str, Path]) -> None:
+    from mlscope.release.experiments.bandits import BanditState
+    from mlscope.release.experiments.weights import bandit_shares, sync_endpoint
+
+    deploy_aws("rec", "1", artifacts["1"], "prod", settings, clients=clients)
+    stubber = stub_update_endpoint(clients.sagemaker, [(ANY, "ok")])
+    deploy_aws("rec", "2", artifacts["2"], "prod", settings, weight=0.5, clients=clients)
+    stubber.assert_no_pending_responses()
+    # a fixed split: the endpoint takes the configured weights
+    after = sync_endpoint("rec-prod", {"champion": 0.8, "challenger": 0.2},
+                          {"champion": "v1", "challenger": "v2"}, settings, clients=clients)
+    assert after["weights"] == {"v1": 0.8, "v2": 0.2} == weights(clients)
+    # Thompson: 40/100 against 10/100 conversions; P(challenger best) is about 1 (by hand:
+    # the posteriors Beta(41, 61) and Beta(11, 91) barely overlap), so nearly all traffic moves
+    state = BanditState(["champion", "challenger"], "thompson", pulls=[100, 100],
+                        reward_sum=[10.0, 40.0], reward_sq=[10.0, 40.0])
+    shares = bandit_shares(state)
+    assert shares["challenger"] > 0.999
+    sync_endpoint("rec-prod", shares, {"champion": "v1", "challenger": "v2"}, settings,
+                  clients=clients)
+    assert weights(clients)["v2"] > 0.999
+    with pytest.raises(InputError, match="no endpoint variant"):
+        sync_endpoint("rec-prod", shares, {"champion": "v1"}, settings, clients=clients)

@@ -190,16 +190,41 @@ def parse_weights(text: str) -> dict[str, float]:
 
 
 @deploy.command("shift")
-@click.option("--weights", "weights_text", required=True, help="e.g. v1=0.9,v2=0.1")
+@click.option("--weights", "weights_text", default=None, help="e.g. v1=0.9,v2=0.1")
+@click.option("--bandit-state", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Instead of --weights: an experiment's bandit state (from `serve "
+                   "--experiment --policy ...`), turned into the shares it would route.")
+@click.option("--variants", default=None, metavar="ARM=VARIANT,...",
+              help="With --bandit-state: endpoint variant of each arm, e.g. "
+                   "champion=v1,challenger=v2.")
 @click.option("--reason", default="", help="Why (recorded in the audit log).")
 @aws_options
 @json_option
-def shift(weights_text: str, reason: str, region: str, endpoint_name: str | None,
-          endpoint_url: str | None, retry_mode: str, as_json: bool) -> None:
+def shift(weights_text: str | None, bandit_state: str | None, variants: str | None, reason: str,
+          region: str, endpoint_name: str | None, endpoint_url: str | None, retry_mode: str,
+          as_json: bool) -> None:
     """Move traffic between an AWS endpoint's variants (UpdateEndpointWeightsAndCapacities)."""
     from mlscope.release.deploy.aws import shift_traffic
 
-    weights = parse_weights(weights_text)
+    if (weights_text is None) == (bandit_state is None):
+        raise InputError("give exactly one of --weights and --bandit-state",
+                         "e.g. --weights v1=0.9,v2=0.1")
+    if bandit_state is not None:
+        import json
+        from pathlib import Path
+
+        from mlscope.release.experiments.bandits import BanditState
+        from mlscope.release.experiments.weights import bandit_shares, variant_weights
+
+        if not variants:
+            raise InputError("--bandit-state needs --variants",
+                             "e.g. --variants champion=v1,challenger=v2")
+        mapping = dict(part.split("=", 1) for part in variants.split(",") if "=" in part)
+        state = BanditState(**json.loads(Path(bandit_state).read_text()))
+        weights = variant_weights(bandit_shares(state), mapping)
+    else:
+        assert weights_text is not None
+        weights = parse_weights(weights_text)
     if not endpoint_name:
         raise InputError("--endpoint-name is needed", "e.g. --endpoint-name recommender-prod")
     info = shift_traffic(endpoint_name, weights,
