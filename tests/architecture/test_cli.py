@@ -174,3 +174,15 @@ def test_diagram_sponsor_views(run, view: str, marker: str) -> None:  # type: ig
     res = run("diagram", str(spec), "--view", view, "--format", "mermaid")
     assert res.code == 0 and marker in res.out
     assert run("diagram", str(spec), "--view", view, "--format", "svg").out.startswith("<?xml")
+
+
+def test_diagram_stages_is_one_mermaid_block_per_stage(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = Path(__file__).resolve().parents[2] / "examples" / "recommender" / "mlscope.yaml"
+    out = tmp_path / "stages.md"
+    assert run("diagram", str(spec), "--view", "stages", "-o", str(out)).code == 0
+    text = out.read_text()
+    blocks = text.split("```mermaid\n")[1:]
+    assert len(blocks) == 6 and all("flowchart TB" in b for b in blocks)
+    assert "1. " in text  # the whole diagram's flow numbers
+    res = run("diagram", str(spec), "--view", "stages", "--format", "svg")
+    assert res.code == 2 and "--format mermaid" in res.err

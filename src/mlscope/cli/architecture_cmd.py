@@ -38,7 +38,7 @@ def init(use_case: str, level: int, directory: str, name: str | None, force: boo
 
 _EXTENSIONS = {".svg": "svg", ".png": "png", ".mmd": "mermaid", ".mermaid": "mermaid",
                ".d2": "d2", ".dot": "dot", ".gv": "dot", ".dsl": "structurizr"}
-VIEWS = ("container", "context", "system", "story")
+VIEWS = ("container", "context", "stages", "system", "story")
 
 
 @click.command()
@@ -47,9 +47,9 @@ VIEWS = ("container", "context", "system", "story")
               type=click.Choice(["svg", "png", "mermaid", "d2", "dot", "structurizr"]),
               help="Default: from the -o extension (.svg .png .mmd .d2 .dot .dsl), else svg.")
 @click.option("--view", type=click.Choice(VIEWS), default="container", show_default=True,
-              help="container: every component by stage (engineers); context: one box per "
-                   "stage; system: the one-slide view for sponsors; story: the user-experience "
-                   "storyboard.")
+              help="container: every component by stage (engineers); stages: Markdown with one "
+                   "Mermaid diagram per stage; context: one box per stage; system: the one-slide "
+                   "view for sponsors; story: the user-experience storyboard.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write to this file (required for png; folders are created); default: stdout.")
 @json_option
@@ -60,11 +60,12 @@ def diagram(file: str, fmt: str | None, view: str, output: str | None, as_json: 
 
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
-        if output and suffix not in _EXTENSIONS:
+        if output and suffix not in _EXTENSIONS and not (view == "stages" and suffix == ".md"):
             raise InputError(f"cannot tell the format from '{output}'",
                              "pass --format, or name the file .svg, .png, .mmd, .d2, .dot or "
                              ".dsl")
-        fmt = _EXTENSIONS.get(suffix, "svg")
+        fmt = "mermaid" if view == "stages" and suffix in ("", ".md") else \
+            _EXTENSIONS.get(suffix, "svg")
     spec, locate = load_with_locator(file)
     graph = build_architecture(spec, locate)
     if not graph.components:
@@ -88,6 +89,14 @@ def diagram(file: str, fmt: str | None, view: str, output: str | None, as_json: 
             sb = views.storyboard(graph, spec.experience)
             result = views.render_view(views.story_dot(sb), views.story_mermaid(sb), fmt)
             counts = (len(sb.steps), len(sb.steps))
+    elif view == "stages":
+        if fmt != "mermaid":
+            raise InputError("--view stages is Markdown with one Mermaid diagram per stage",
+                             "pass --format mermaid (or -o FILE.md)")
+        from mlscope.architecture.renderers.mermaid import emit_mermaid_stages
+
+        result = emit_mermaid_stages(graph)
+        counts = (len(graph.components), len(graph.flows))
     else:
         if view == "context":
             graph = graph.context_view()

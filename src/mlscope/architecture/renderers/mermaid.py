@@ -32,7 +32,7 @@ def _node(c: Component) -> str:
 def emit_mermaid(graph: ArchitectureGraph) -> str:
     lines = [f"%% {graph.heading} ({GENERATOR})",
              f"%% legend: --> {LEGEND_SOLID}; -.-> {LEGEND_LOOP}",
-             "flowchart LR"]
+             f"flowchart {graph.direction}"]
     for phase, members in graph.by_phase():
         if graph.clustered:
             lines.append(f'  subgraph phase_{phase}["{_text(graph.phase_title(phase))}"]')
@@ -51,3 +51,22 @@ def emit_mermaid(graph: ArchitectureGraph) -> str:
         if graph.clustered:
             lines.append(f"  style phase_{phase} fill:#FFFFFF,stroke:{style.border}")
     return "\n".join(lines) + "\n"
+
+
+def emit_mermaid_stages(graph: ArchitectureGraph) -> str:
+    """Markdown with one Mermaid block per lifecycle stage (top down, the whole diagram's flow
+    numbers), so each stays readable at GitHub's column width instead of one block ~30 boxes wide.
+    """
+    from mlscope.architecture.renderers.common import flow_numbers
+
+    numbers = flow_numbers(graph)
+    out = [f"# {graph.heading}", "",
+           "One diagram per lifecycle stage; flow numbers are those of the whole diagram "
+           f"({len(graph.components)} components, {len(graph.flows)} flows).", ""]
+    for phase, members in graph.by_phase():
+        if phase == "external":
+            continue
+        out += [f"## {graph.phase_title(phase)} ({len(members)} components)", "",
+                "```mermaid", emit_mermaid(graph.stage_view(phase, numbers)).rstrip("\n"),
+                "```", ""]
+    return "\n".join(out)
