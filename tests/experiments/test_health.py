@@ -89,3 +89,39 @@ def test_performance_with_delayed_labels(run, tmp_path) -> None:  # type: ignore
     # errors -0.1, 0.8, 0.3: RMSE = sqrt((0.01 + 0.64 + 0.09) / 3), MAE = 1.2 / 3
     assert reg.json()["rmse"] == pytest.approx((0.74 / 3) ** 0.5)
     assert reg.json()["mae"] == pytest.approx(0.4)
+
+
+def test_monitor_workflow_runs_commands_the_cli_accepts(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shlex
+
+    import yaml
+
+    from mlscope.cli.main import cli
+
+    out = tmp_path / "wf.yml"
+    res = run("monitor", "ci", "--provider", "github", "--model", "cancer", "-o", out)
+    assert res.code == 0, res.err
+    workflow = yaml.safe_load(out.read_text())
+    assert workflow["concurrency"]["group"] == "mlscope-release-cancer"
+    assert workflow[True]["schedule"] == [{"cron": "*/15 * * * *"}]  # YAML reads `on` as True
+    steps = workflow["jobs"]["check"]["steps"]
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    assert names.index("AWS credentials (OIDC, before any S3 access)") < names.index(
+        "pull release state (takes the lock)")
+    commands = [line.strip() for s in steps for line in s.get("run", "").splitlines()
+                if line.strip().startswith("mlscope ")]
+    commands += [" ".join(s["run"].split()) for s in steps
+                 if s.get("run", "").strip().startswith("mlscope monitor")]
+    assert any("--rollback" in c for c in commands)
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        ctx = cli.make_context("mlscope", list(argv))
+        group = cli
+        while hasattr(group, "resolve_command"):
+            name, sub, rest = group.resolve_command(ctx, ctx.protected_args + ctx.args)
+            assert sub is not None, command
+            group = sub
+            ctx = sub.make_context(name, rest, parent=ctx)
+    bad = run("monitor", "ci", "--provider", "github", "--model", "cancer", "--schedule",
+              "every hour", "-o", out)
+    assert bad.code == 2 and "cron" in bad.err

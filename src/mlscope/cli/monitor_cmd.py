@@ -137,3 +137,28 @@ def performance_cmd(predictions: str, labels: str, key: str, prediction_col: str
                     f"({result['coverage']:.1%}): "
                     + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
                     + (f" — {result['note']}" if result["note"] else ""))
+
+
+@monitor.command("ci")
+@click.option("--provider", type=click.Choice(["github"]), required=True)
+@click.option("--model", required=True, help="Registered model to watch and roll back.")
+@click.option("--env", default="prod", show_default=True)
+@click.option("--schedule", default="*/15 * * * *", show_default=True, help="Cron, UTC.")
+@click.option("--spec", "spec_file", default="mlscope.yaml", show_default=True,
+              help="Repository path of the committed release policy.")
+@click.option("--metrics-var", default="PROD_METRICS_URL", show_default=True,
+              help="GitHub variable holding the service's /metrics URL.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write here (default: .github/workflows/mlscope-monitor.yml).")
+def ci(provider: str, model: str, env: str, schedule: str, spec_file: str, metrics_var: str,
+       output: str | None) -> None:
+    """Write a scheduled workflow that runs `monitor check --rollback` on ENV."""
+    from pathlib import Path
+
+    from mlscope.release.monitoring.ci import monitor_workflow
+
+    text = monitor_workflow(model, env, schedule, spec_file, metrics_var)
+    path = Path(output or ".github/workflows/mlscope-monitor.yml")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    console().print(f"wrote {path}")
