@@ -129,3 +129,18 @@ def test_start_dags_skip_holidays_in_local_time() -> None:
     assert is_working_day(cfg, "2027-01-19T12:00:00+00:00", tz)
     # 03:00 UTC on the 19th is 22:00 on the 18th in New York: still the holiday.
     assert not is_working_day(cfg, "2027-01-19T03:00:00+00:00", tz)
+
+
+def test_findings_from_loader_facts_default_limit() -> None:
+    """The policy side of `dags test` on facts as the loader reports them (no Airflow here)."""
+    from mlscope.dags.integrity import PARSE_LIMIT_S, findings_of
+
+    dag = {"dag_id": "d", "owner": "me", "task_owners": ["me"], "tasks": 1, "no_retries": [],
+           "tags": ["t"], "catchup": False, "periodic": True, "start_date": "2026-01-01T00:00:00"}
+    files = [{"file": "fast.py", "seconds": 0.49, "errors": [], "dags": [dag]},
+             {"file": "slow.py", "seconds": 0.51, "errors": [], "dags": [{**dag, "dag_id": "e"}]},
+             {"file": "dup.py", "seconds": 0.1, "errors": [], "dags": [dag]}]
+    lines = [f.line() for f in findings_of(files)]
+    assert PARSE_LIMIT_S == 0.5
+    assert lines == ["slow.py: took 0.51 s to load (limit 0.5 s): move top-level work (calls, "
+                     "I/O, heavy imports) into tasks", "dup.py: dag d is also defined in fast.py"]

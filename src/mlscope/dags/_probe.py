@@ -116,6 +116,27 @@ def _files(folder: Path) -> list[Path]:
         return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+def _load(context: Any, path: Path, folder: Path, timeout: float) -> dict[str, Any]:
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_parse, args=(str(path), str(folder), send))
+    child.start()
+    send.close()
+    entry: dict[str, Any]
+    if receive.poll(timeout):
+        try:
+            entry = receive.recv()
+        except EOFError:
+            entry = {"seconds": 0.0, "dags": [], "errors": [
+                {"kind": "import error", "message": "the loader process died"}]}
+    else:
+        entry = {"seconds": timeout, "dags": [], "errors": [
+            {"kind": "timeout", "message": f"did not finish loading in {timeout:g} s"}]}
+        child.kill()
+    child.join(10)
+    receive.close()
+    return entry
+
+
 def main(argv: list[str]) -> int:
     folder, out_path, timeout = Path(argv[0]).resolve(), Path(argv[1]), float(argv[2])
     sys.path.insert(0, str(folder))  # Airflow puts the DAGs folder on sys.path
@@ -126,25 +147,15 @@ def main(argv: list[str]) -> int:
     context = multiprocessing.get_context("fork")
     results = []
     for path in _files(folder):
-        rel = str(path.relative_to(folder))
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_parse, args=(str(path), str(folder), send))
-        child.start()
-        send.close()
-        entry: dict[str, Any]
-        if receive.poll(timeout):
-            try:
-                entry = receive.recv()
-            except EOFError:
-                entry = {"seconds": 0.0, "dags": [], "errors": [
-                    {"kind": "import error", "message": "the loader process died"}]}
-        else:
-            entry = {"seconds": timeout, "dags": [], "errors": [
-                {"kind": "timeout", "message": f"did not finish loading in {timeout:g} s"}]}
-            child.kill()
-        child.join(10)
-        receive.close()
-        results.append({"file": rel, **entry})
+        # Two loads in fresh forks; the faster counts: a busy machine only ever adds time, and
+        # a slow top-level call is slow both times.
+        first = _load(context, path, folder, timeout)
+        entry = first
+        if not first["errors"]:
+            second = _load(context, path, folder, timeout)
+            if not second["errors"] and second["seconds"] < first["seconds"]:
+                entry = second
+        results.append({"file": str(path.relative_to(folder)), **entry})
     out_path.write_text(json.dumps({"files": results}))
     return 0
 
