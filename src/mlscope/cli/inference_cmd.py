@@ -257,18 +257,53 @@ def voice_loop_cmd(device_name: str, memory_gb: float | None, bandwidth_gbs: flo
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--target-latency-ms", type=QUANTITY, default=50.0, show_default=True,
               help="Per-token latency each user must see.")
-@click.option("--requests-per-s", type=QUANTITY, default=1.0, show_default=True)
+@click.option("--requests-per-s", "--rps", "requests_per_s", type=QUANTITY,
+              help="Request rate (average for --artifact) [default: 1 for an LLM].")
 @click.option("--tokens-per-request", type=QUANTITY, default=500.0, show_default=True)
 @click.option("--context", type=int, default=4096, show_default=True)
+@click.option("--artifact", help="Folder of an MLflow Model (a classic model such as the "
+              "recommender): measure its per-request CPU cost here and size CPU instances.")
+@click.option("--p99-ms", type=float, help="With --artifact: p99 latency target.")
+@click.option("--target-utilization", type=float, default=0.6, show_default=True,
+              help="With --artifact: CPU utilization each instance is sized to.")
+@click.option("--peak-to-average", type=float, default=3.0, show_default=True,
+              help="With --artifact: peak request rate over the average (autoscaling max).")
+@click.option("--min-instances", type=int, default=2, show_default=True,
+              help="With --artifact: autoscaling floor (2 spans two availability zones).")
+@click.option("--service", type=click.Choice(["ec2", "sagemaker"]), default="ec2",
+              show_default=True, help="With --artifact: price EC2 or SageMaker ml.* types.")
+@click.option("--requests", "load_requests", type=int, default=300, show_default=True,
+              help="With --artifact: requests in the load test.")
 @json_option
 def serving_cmd(model_name: str | None, params: float | None, quant_name: str, runtime: str,
                 instances: tuple[str, ...], region: str, target_latency_ms: float,
-                requests_per_s: float, tokens_per_request: float, context: int,
-                as_json: bool) -> None:
-    """Serve an LLM on AWS: tokens/s per instance, instances needed, $ per 1M tokens.
+                requests_per_s: float | None, tokens_per_request: float, context: int,
+                artifact: str | None, p99_ms: float | None, target_utilization: float,
+                peak_to_average: float, min_instances: int, service: str,
+                load_requests: int, as_json: bool) -> None:
+    """Serve on AWS: an LLM (tokens/s per instance, instances, $ per 1M tokens) or, with
+    --artifact, a classic model (measured CPU per request -> instances, autoscaling, $/month).
 
-    Example: mlscope estimate serving --model llama-3-8b --requests-per-s 2 --json
+    Examples: mlscope estimate serving --model llama-3-8b --requests-per-s 2 --json;
+    mlscope estimate serving --artifact model/ --rps 200 --p99-ms 50
     """
+    if artifact is not None:
+        from mlscope.cli.serving_classic_cmd import run_classic
+        from mlscope.errors import ConflictError
+
+        if model_name or params:
+            raise ConflictError("--artifact sizes a classic model; --model/--params an LLM",
+                                "give one of them")
+        if requests_per_s is None:
+            from mlscope.errors import InputError
+
+            raise InputError("--artifact needs --rps (average requests per second)",
+                             "e.g. --rps 200")
+        run_classic(artifact, requests_per_s, p99_ms, region, service, target_utilization,
+                    peak_to_average, min_instances, list(instances) or None, load_requests,
+                    as_json)
+        return
+    requests_per_s = 1.0 if requests_per_s is None else requests_per_s
     from mlscope.estimate.inference.serving import serving_options
 
     result = serving_options(model_name, params, quant_name.lower(), runtime,

@@ -164,6 +164,17 @@ def scaling_line(env: str, region: str, res: ScalingResource, kind: str,
     high = float(res.max_instances if res.max_instances is not None else res.min_instances)
     mode = float(res.typical_instances if res.typical_instances is not None else low)
     notes = []
+    sizing = res.sizing_path()
+    if sizing is not None and res.instance is not None:
+        # Counts measured and sized by `mlscope estimate serving --artifact` (classic models).
+        from mlscope.estimate.inference.classic import sizing_counts
+
+        low, mode, high = (float(n) for n in sizing_counts(sizing, res.instance))
+        notes.append(f"instances {low:g}/{mode:g}/{high:g} (min/typical/max) from the serving "
+                     f"sizing {res.sizing}")
+    elif sizing is not None:
+        raise InputError(f"resource '{res.name}' has a sizing but no instance type",
+                         "name the instance type the sizing was made for")
     if schedule is not None:
         notes.append(f"{kind} is assumed deleted or scaled to zero outside its schedule")
     uncertain = ("traffic (average instances)",) if high > low else ()

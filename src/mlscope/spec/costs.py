@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from mlscope.spec.base import SpecModel
 
@@ -100,9 +101,28 @@ class ScalingResource(SchedulableResource):
     min_instances: int = Field(1, ge=0)
     max_instances: int | None = Field(None, ge=1)
     typical_instances: float | None = Field(None, ge=0, description="Most likely average.")
+    sizing: str | None = Field(
+        None, description="A saved `mlscope estimate serving --artifact ... --json` result: "
+        "the min/typical/max instances of this instance type come from it.")
+    # The spec file's folder, set by the loader, so a relative sizing path works from anywhere.
+    _base_dir: Path | None = PrivateAttr(None)
+
+    def set_source(self, spec_path: str | Path) -> None:
+        path = Path(spec_path)
+        self._base_dir = path if path.is_dir() else path.parent
+
+    def sizing_path(self) -> Path | None:
+        if self.sizing is None:
+            return None
+        p = Path(self.sizing)
+        return p if p.is_absolute() or self._base_dir is None else self._base_dir / p
 
     @model_validator(mode="after")
     def _scaling_range(self) -> ScalingResource:
+        counts = {"min_instances", "max_instances", "typical_instances"} & self.model_fields_set
+        if self.sizing is not None and counts:
+            raise ValueError(f"give either sizing or {', '.join(sorted(counts))}: the sizing "
+                             "file sets the instance counts")
         top = self.max_instances if self.max_instances is not None else self.min_instances
         if top < self.min_instances:
             raise ValueError("max_instances is below min_instances")

@@ -114,6 +114,10 @@ def load_spec(path: str | Path, checks: Sequence[SpecCheck] = ()) -> ProjectSpec
     spec = load_spec_text(read_spec_text(path), str(path), checks)
     if spec.billing is not None:  # relative billing export paths are relative to the spec
         spec.billing.set_source(path)
+    for env in spec.environments:  # relative serving sizing files too
+        for res in env.resources:
+            if getattr(res, "sizing", None) is not None:
+                res.set_source(path)  # type: ignore[union-attr]
     return spec
 
 
