@@ -183,6 +183,7 @@ def main() -> int:
         work = Path(tmp)
         os.environ["MLSCOPE_STATE_DIR"] = str(work / "state")
         os.environ.setdefault("MLSCOPE_USER", "benchmark@localhost")
+        os.environ["MLSCOPE_LOCAL_DEV"] = "1"  # a benchmark on this machine: flagged, unsigned
         arts = {v: write_random_artifact(work / f"v{v}", v, users=943, items=1682, factors=64,
                                          seed=int(v)) for v in ("1", "2")}
         script = work / "recommend.lua"

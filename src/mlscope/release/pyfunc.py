@@ -32,22 +32,23 @@ class RecommenderModel:
 
         self.artifact = RecommenderArtifact.load(Path(context.artifacts[FACTORS_KEY]))
 
+    def recommend_one(self, user: str, k: int, exclude: set[str]) -> dict[str, Any]:
+        """One request without DataFrames (the /recommend route's fast path; same answer as
+        predict on a one-row frame)."""
+        if self.artifact.knows_user(user):
+            scored = self.artifact.recommend(user, k, exclude)
+            return {"user_id": user, "items": [i for i, _ in scored],
+                    "scores": [float(s) for _, s in scored], "fallback": False}
+        items = self.artifact.popular(k, exclude)
+        return {"user_id": user, "items": items, "scores": [0.0] * len(items), "fallback": True}
+
     def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
         pd = require("pandas", "mlflow")
         rows = []
         for rec in model_input.to_dict(orient="records"):
-            user = str(rec["user_id"])
-            k = int(rec.get("k") or 10)
             raw = rec.get("exclude")
             exclude = {str(x) for x in raw} if isinstance(raw, list | tuple | np.ndarray) else set()
-            if self.artifact.knows_user(user):
-                scored = self.artifact.recommend(user, k, exclude)
-                rows.append({"user_id": user, "items": [i for i, _ in scored],
-                             "scores": [float(s) for _, s in scored], "fallback": False})
-            else:
-                items = self.artifact.popular(k, exclude)
-                rows.append({"user_id": user, "items": items, "scores": [0.0] * len(items),
-                             "fallback": True})
+            rows.append(self.recommend_one(str(rec["user_id"]), int(rec.get("k") or 10), exclude))
         return pd.DataFrame(rows, columns=["user_id", "items", "scores", "fallback"])
 
 

@@ -20,6 +20,15 @@ from mlscope.serving.schemas import RecommendRequest, RecommendResponse, ScoredI
 log = logging.getLogger("mlscope.serving")
 
 
+def _direct(model: Any) -> Any:
+    """The recommender wrapper inside a pyfunc model, when it is one (else None)."""
+    try:
+        inner = model.unwrap_python_model()
+    except Exception:  # not a PythonModel flavor
+        return None
+    return inner if callable(getattr(inner, "recommend_one", None)) else None
+
+
 def register(app: FastAPI, ctx: ServingContext) -> None:
     ctx.routes.add("/recommend")
 
@@ -33,10 +42,14 @@ def register(app: FastAPI, ctx: ServingContext) -> None:
         if loaded is None:
             return JSONResponse(status_code=503, content={"error": "no model loaded yet"})
         request.state.model_version = loaded.version
-        frame = pd.DataFrame({"user_id": [body.user_id], "k": [body.k],
-                              "exclude": [list(body.exclude)]})
+        direct = _direct(loaded.model)
         try:
-            row = raw_records(await run_in_threadpool(loaded.model.predict, frame))[0]
+            if direct is not None:  # validated by pydantic above; skips DataFrame round trips
+                row = direct.recommend_one(body.user_id, body.k, set(body.exclude))
+            else:
+                frame = pd.DataFrame({"user_id": [body.user_id], "k": [body.k],
+                                      "exclude": [list(body.exclude)]})
+                row = raw_records(await run_in_threadpool(loaded.model.predict, frame))[0]
             items, scores = list(row["items"]), [float(s) for s in row["scores"]]
             if not all(math.isfinite(s) for s in scores):
                 raise ValueError("non-finite score")
