@@ -160,6 +160,9 @@ def test_local_dev_approvals_are_flagged_and_do_not_count_for_prod(
         repo.local_dev(who)
         res = run("release", "approve", "cancer", str(version), "--env", "prod", "--reason", "x")
         assert res.code == 0 and "UNSIGNED" in res.out
+    # a local-dev actor cannot change production at all
+    res = run("release", "promote", "cancer", str(version), "--to", "prod")
+    assert res.code == 1 and "needs a signed identity" in res.err
     repo.use("alice")
     res = run("release", "promote", "cancer", str(version), "--to", "prod", "--json")
     assert res.code == 1

@@ -102,6 +102,12 @@ class Release:
         """Who acts, verified against the policy's allowed signers (so: the policy first)."""
         return current_actor(self.require_policy().signers)
 
+    def _require_signed_for_production(self, actor: Actor, env: str) -> None:
+        if self.policy is not None and env == self.policy.production and not actor.verified:
+            raise RefusedError(f"changing {env} needs a signed identity; {actor.name} acts in "
+                               "local-development mode", "set MLSCOPE_SIGNING_KEY to a key in "
+                               "the allowed-signers file")
+
     def _env(self, env: str) -> str:
         validate_alias(env)
         if env not in self.environments:
@@ -201,6 +207,8 @@ class Release:
         """Run the policy's gates for `env`; move the alias only when every gate passed."""
         policy = self.require_policy()
         self._env(env)
+        if not dry_run:
+            self._require_signed_for_production(actor, env)
         with release_lock(self.state):
             entries = self._ready_entries()
             info = self.registry.version(model, version)
@@ -295,6 +303,7 @@ class Release:
         version rolled back from."""
         self.require_policy()
         self._env(env)
+        self._require_signed_for_production(actor, env)
         with release_lock(self.state):
             entries = self._ready_entries()
             current = self.registry.alias_version(model, env)
