@@ -92,6 +92,20 @@ def test_tabular_release_end_to_end(repo: Any, run: Callable[..., Any],
     model = mlflow.pyfunc.load_model(f"models:/cancer/{second}")
     assert model.metadata.signature is not None
     assert Registry().artifact_dir("cancer", second).joinpath("MLmodel").is_file()
+    # ... and so does its CLI: `mlflow models predict` on the registered version
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    request = repo.root / "request.json"
+    request.write_text(json.dumps({"dataframe_records": [row["inputs"]]}))
+    done = subprocess.run([str(Path(sys.executable).with_name("mlflow")), "models", "predict",
+                           "-m", f"models:/cancer/{second}", "-i", str(request), "-t", "json",
+                           "--env-manager", "local"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MLFLOW_TRACKING_URI": Registry().tracking_uri})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["predictions"][0] in (0, 1)
 
     history = run("release", "history", "cancer", "--env", "prod", "--json").json()
     assert [e["version"] for e in history["events"]] == [first, second, first]
