@@ -76,6 +76,6 @@ def serve(model: str | None, alias: str | None, artifact: Path | None, tracking_
         print_json(info)
     else:
         click.echo(f"Serving {info['source']} version {ref.version} at {info['url']} "
-                   "(/recommend, /metrics, /healthz, /readyz); Ctrl-C stops")
+                   "(/predict, /recommend, /metrics, /healthz, /readyz); Ctrl-C stops")
     serve_forever(source, host=host, port=port, model_name=model or "model", poll_s=poll_s,
                   routers=routers)
