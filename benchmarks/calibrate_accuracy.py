@@ -90,12 +90,24 @@ def wall_basis(out: dict[str, object]) -> dict[str, float]:
     return result.seconds.prediction.to_dict()
 
 
-def full_run(w: Workload) -> tuple[float, float]:
+def full_run(w: Workload) -> tuple[float, float, float]:
     value = str(w.target_iterations) if w.axis == "iterations" else "1.0"
     m = measure_command(w.argv(value))
     if m.exit_code != 0:
         raise SystemExit(f"{w.name}: full run failed ({m.exit_code}): {m.stderr_tail}")
-    return m.wall_s, m.peak_rss_mb
+    return m.wall_s, m.peak_rss_mb, m.cpu_s
+
+
+def cpu_prediction(out: dict[str, object]) -> dict[str, float]:
+    """The same runs' CPU seconds fitted and predicted (what the load affects least)."""
+    from mlscope.estimate.empirical.fit import fit_and_predict
+
+    runs = [r for r in out["runs"]  # type: ignore[attr-defined]
+            if not r["warmup"] and r["threads"] is None and not r["over_budget"]]
+    fixed = next((r["fraction"] for r in runs if r["fixed"]), None)
+    fit = fit_and_predict([r["fraction"] for r in runs], [max(r["cpu_s"], 1e-3) for r in runs],
+                          1.0, "cpu_seconds", fixed_level=fixed)
+    return fit.prediction.to_dict()
 
 
 def main() -> None:
@@ -118,13 +130,13 @@ def main() -> None:
           f"{args.repeats} repetitions; 1 thread per job", flush=True)
     header = (f"{'workload':8} {'rep':>3} {'actual':>7} {'P50':>7} {'[P10, P90]':>17} "
               f"{'error':>7} {'inside':>6} {'P90/P10':>7} {'calib':>6} {'k':>5} {'RSS err':>7} "
-              f"{'load':>5}")
+              f"{'CPU err':>7} {'in':>3} {'load':>5}")
     print(header)
     print("-" * len(header), flush=True)
     rows = []
     for w in chosen:
         for rep in range(args.repeats):
-            actual, actual_rss = full_run(w)
+            actual, actual_rss, actual_cpu = full_run(w)
             out, took, error = calibrate(w, args.budget_share * actual, rep)
             if out is None:
                 rows.append({"workload": w.name, "rep": rep + 1, "actual_s": actual,
@@ -132,7 +144,7 @@ def main() -> None:
                              "calibration_share": took / actual, "failed": error,
                              "load": os.getloadavg()[0], "warnings": [],
                              "wall_basis_error": float("inf"), "wall_basis_inside": False,
-                             "basis": "-"})
+                             "basis": "-", "cpu_error": float("inf"), "cpu_inside": False})
                 print(f"{w.name:8} {rep + 1:>3} {actual:7.1f}  no prediction ({error}) "
                       f"calib {took / actual:.0%}, load {os.getloadavg()[0]:.1f}", flush=True)
                 continue
@@ -141,6 +153,7 @@ def main() -> None:
             fit = out["fit"]
             assert isinstance(fit, dict)
             wall = wall_basis(out)
+            cpu = cpu_prediction(out)
             rss = out["predicted_peak_rss_mb"]
             assert isinstance(rss, float)
             row = {"workload": w.name, "rep": rep + 1, "actual_s": actual, "p10": p["p10"],
@@ -152,13 +165,18 @@ def main() -> None:
                    "plan": out["plan"], "warnings": out["warnings"],
                    "basis": fit["basis"], "wall_basis": wall,
                    "wall_basis_error": wall["p50"] / actual - 1,
-                   "wall_basis_inside": wall["p10"] <= actual <= wall["p90"]}
+                   "wall_basis_inside": wall["p10"] <= actual <= wall["p90"],
+                   "actual_cpu_s": actual_cpu, "cpu_prediction": cpu,
+                   "cpu_error": cpu["p50"] / actual_cpu - 1,
+                   "cpu_inside": cpu["p10"] <= actual_cpu <= cpu["p90"],
+                   "runs": out["runs"]}
             rows.append(row)
             print(f"{w.name:8} {rep + 1:>3} {actual:7.1f} {p['p50']:7.1f} "
                   f"[{p['p10']:6.1f}, {p['p90']:6.1f}] {row['error']:+7.0%} "
                   f"{'yes' if row['inside'] else 'NO':>6} {row['width']:7.2f} "
                   f"{row['calibration_share']:6.0%} {row['exponent']:5.2f} "
-                  f"{row['rss_error']:+7.0%} {row['load']:5.1f}", flush=True)
+                  f"{row['rss_error']:+7.0%} {row['cpu_error']:+7.0%} "
+                  f"{'yes' if row['cpu_inside'] else 'NO':>3} {row['load']:5.1f}", flush=True)
     n = len(rows)
     within = sum(abs(r["error"]) <= 0.25 for r in rows)  # type: ignore[arg-type]
     inside = sum(bool(r["inside"]) for r in rows)
@@ -170,6 +188,10 @@ def main() -> None:
           f"{max(shares):.0%}; load average {os.getloadavg()[0]:.1f} at end")
     wall_within = sum(abs(r["wall_basis_error"]) <= 0.25 for r in rows)  # type: ignore[arg-type]
     wall_inside = sum(bool(r["wall_basis_inside"]) for r in rows)
+    cpu_within = sum(abs(r["cpu_error"]) <= 0.25 for r in rows)  # type: ignore[arg-type]
+    cpu_inside = sum(bool(r["cpu_inside"]) for r in rows)
+    print(f"CPU seconds of the same runs vs the full run's CPU seconds (load-independent "
+          f"check): P50 within +-25 % {cpu_within}/{n}, inside {cpu_inside}/{n}")
     print(f"same runs fitted on wall seconds instead: P50 within +-25 % {wall_within}/{n}, "
           f"inside {wall_inside}/{n}; basis used: "
           f"{', '.join(sorted({str(r['basis']) for r in rows}))}")

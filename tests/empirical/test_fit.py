@@ -170,3 +170,12 @@ def test_bad_values_and_one_size_cannot_be_fitted(bad: list[float]) -> None:
         fit_and_predict([0.1, 0.1], [1.0, 1.1], 1.0, "seconds")
     with pytest.raises(InputError, match="positive finite"):
         fit_and_predict([0.1, 0.2], bad, 1.0, "seconds")
+
+
+def test_a_loose_fit_never_predicts_less_than_the_fixed_cost() -> None:
+    """One growing size barely above a 6 s start-up: the exponent is the prior's, the range
+    is wide, but the full job cannot take less than the start-up it always pays."""
+    result = fit_and_predict([0.001, 0.01], [6.0, 6.1], 1.0, "seconds", fixed_level=0.001)
+    assert result.prediction.p10 >= 6.0 * 0.9
+    assert result.prediction.p90 / result.prediction.p10 > 10  # honest: nothing pins it
+    assert any("only one growing size" in w for w in result.warnings)

@@ -343,6 +343,11 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
         warnings.append(f"{quantity}: at the largest size only {share:.0%} of it grows "
                         "with the size (the rest is fixed: start-up time or baseline memory), so "
                         "growth is measured on a small signal; measure larger sizes")
+    growing = levels.size - (1 if fixed_level is not None else 0)
+    if growing < 2 and ratio > 1:
+        warnings.append(f"{quantity}: only one growing size was measured, so the growth "
+                        "exponent is not measured (the range is the stated prior's, around "
+                        "linear growth): give a larger --budget for two or more sizes")
     if loo_error > POOR_FIT_LOG_ERROR:
         warnings.append(f"{quantity}: poor fit (leave-one-out error {math.expm1(loo_error):.0%}); "
                         "the range is widened by 1.5x; add repeats or larger sizes")
@@ -354,6 +359,11 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
     logs = np.log(np.maximum(mean, 1e-9)) + scatter
     centre = float(np.median(logs))
     samples = np.exp(np.clip(centre + widen * (logs - centre), -50.0, 50.0))
+    if fixed_level is not None and target > fixed_level:
+        # The job costs at least what its fixed-cost run did (less the noise): widening a
+        # loose fit must not predict less than the start-up alone.
+        floor = float(lows[np.isclose(levels, fixed_level)][0]) * math.exp(-2 * post.sigma)
+        samples = np.maximum(samples, floor)
     exps = np.array([Curve(m, 0.0, 1.0, p).local_exponent(target) for m, p in post.items])
     residuals = np.log(np.maximum(best(levels), 1e-12) / lows)
     return FitResult(

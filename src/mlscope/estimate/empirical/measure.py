@@ -87,30 +87,73 @@ class _GpuSampler:
         self.busy_s += dt * busy / len(self.handles)
 
 
-def _tree_rss(pid: int) -> int:
-    psutil = require("psutil", "calibrate")
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
+
+def _proc_children(pid: int) -> list[int] | None:
+    """Direct children from /proc (one small read per thread), None where unavailable.
+
+    psutil's `children()` scans every process on the machine; polled every 50 ms on a busy
+    machine that made mlscope itself a CPU hog, and slow to clean up after Ctrl-C.
+    """
     try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None
+    out: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(c) for c in fh.read().split())
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    return out
+
+
+def _tree(pid: int) -> list[int]:
+    """The command and every live descendant, parents first."""
+    seen, queue = [pid], [pid]
+    while queue:
+        kids = _proc_children(queue.pop())
+        if kids is None:  # no /proc children files (old kernel, not Linux): ask psutil
+            psutil = require("psutil", "calibrate")
+            try:
+                return [pid, *(p.pid for p in psutil.Process(pid).children(recursive=True))]
+            except psutil.Error:
+                return [pid]
+        for kid in kids:
+            if kid not in seen:
+                seen.append(kid)
+                queue.append(kid)
+    return seen
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        pass
+    psutil = require("psutil", "calibrate")
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
     except psutil.Error:
         return 0
-    total = 0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total
+
+
+def _tree_rss(pid: int) -> int:
+    return sum(_rss(p) for p in _tree(pid))
 
 
 def _descendants(pid: int) -> list[int]:
     """Every live descendant (some may have left the process group with setsid)."""
     try:
-        import psutil
-    except ImportError:
-        return []
-    try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.Error:
+        return _tree(pid)[1:]
+    except Exception:  # best effort: the process group is signalled anyway
         return []
 
 
