@@ -117,7 +117,8 @@ environments:
     resources:
       - {kind: training, name: finetune}
 """
-    estimator = pytest.importorskip("mlscope.estimate.api")
+    from mlscope.estimate import api as estimator
+
     spec = load_spec_text(text)
     one_run = estimator.training_run_cost(spec)
     report = estimate_costs(spec, (2026, 3), 1, draws=2000)

@@ -1,14 +1,14 @@
 """The `mlscope` entry point: a lazily loaded command group.
 
 Each top-level command lives in its own module under `mlscope.cli` and is imported only when
-used, so `mlscope --help` stays fast and a missing optional extra breaks only its own command.
-To add a command, add one line to COMMANDS.
+used, so `mlscope --help` stays fast and a missing optional extra breaks only its own command
+(with one line naming the extra: every optional import goes through `mlscope.errors.require`).
+To add a command, add one line to COMMANDS; `tests/test_cli_reference.py` imports every one.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import Any
 
@@ -82,28 +82,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _load_command(name: str) -> click.Command | None:
-    target, _ = COMMANDS[name]
-    module_name, attr = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # The command's own module is not written yet: hide it rather than fail every command.
-        if exc.name == module_name:
-            return None
-        raise
-    command: click.Command = getattr(module, attr)
+def _load_command(name: str) -> click.Command:
+    module_name, attr = COMMANDS[name][0].split(":")
+    command: click.Command = getattr(importlib.import_module(module_name), attr)
     return command
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(n for n in COMMANDS if self._available(n))
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        module_name = COMMANDS[name][0].split(":")[0]
-        return importlib.util.find_spec(module_name) is not None
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
