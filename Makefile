@@ -7,15 +7,31 @@ STAMP := $(VENV)/.installed
 # for signed release approvals.
 SYSTEM_PACKAGES := graphviz chromium wrk fonts-dejavu-core openssh-client
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench clean lock
 
-$(STAMP): pyproject.toml
+# Install exactly what was tested: every package at the version requirements.lock pins, with
+# no dependency resolution (an upstream release cannot change CI), by uv (seconds, where pip
+# took minutes), then mlscope itself. recbole (MovieLens-100k in its wheel) is in the lock
+# without its torch: mlscope never imports it. tests/test_packaging.py checks the lock against
+# pyproject.toml and against the installed environment.
+UV_VERSION := $(shell grep -i '^uv==' requirements.lock | cut -d= -f3)
+$(STAMP): pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[all,test]'
-	# recbole ships MovieLens-100k in its wheel; its own pins (torch, ...) are not needed here.
-	$(PY) -m pip install -q --no-deps 'recbole>=1.2'
+	$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip sync -q --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Re-resolve every extra into requirements.lock after changing pyproject.toml; commit both.
+LOCKENV := build/lockenv
+lock:
+	rm -rf $(LOCKENV) && python3 -m venv $(LOCKENV)
+	$(LOCKENV)/bin/python -m pip install -q uv
+	$(LOCKENV)/bin/uv pip install -q --python $(LOCKENV)/bin/python -e '.[all,test]' pip
+	$(LOCKENV)/bin/uv pip install -q --python $(LOCKENV)/bin/python --no-deps 'recbole>=1.2'
+	$(LOCKENV)/bin/uv pip freeze --python $(LOCKENV)/bin/python --exclude-editable \
+		| grep -iv '^mlscope' > requirements.lock
+	rm -rf $(LOCKENV)
 
 system-deps:
 	@if command -v dot >/dev/null && command -v chromium >/dev/null && command -v wrk >/dev/null && command -v ssh-keygen >/dev/null; then :; \

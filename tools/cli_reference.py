@@ -24,20 +24,19 @@ extend, never rename); bad input is one line on stderr and exit code 2.
 """
 
 
-def _help(command: click.Command, path: list[str]) -> str:
-    with click.Context(command, info_name=" ".join(path), terminal_width=WIDTH,
-                       max_content_width=WIDTH) as ctx:
-        return command.get_help(ctx)
-
-
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], str]]:
-    out = [(path, _help(command, path))]
+def _walk(command: click.Command, path: list[str],
+          parent: click.Context | None) -> list[tuple[list[str], str]]:
+    # Each context has its parent, so settings such as `-h` for help are inherited exactly as
+    # when a user types the command (a context made without one renders differently).
+    ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=WIDTH,
+                        max_content_width=WIDTH,
+                        **(command.context_settings if parent is None else {}))
+    out = [(path, command.get_help(ctx))]
     if isinstance(command, click.Group):
-        ctx = click.Context(command, info_name=" ".join(path))
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not getattr(sub, "hidden", False):
-                out += _walk(sub, [*path, name])
+                out += _walk(sub, [*path, name], ctx)
     return out
 
 
@@ -45,7 +44,7 @@ def render() -> str:
     from mlscope.cli.main import cli
 
     parts = [HEADER]
-    for path, text in _walk(cli, ["mlscope"]):
+    for path, text in _walk(cli, ["mlscope"], None):
         level = "#" * min(len(path) + 1, 4)
         parts.append(f"{level} `{' '.join(path)}`\n\n```text\n{text.rstrip()}\n```\n")
     return "\n".join(parts)

@@ -25,24 +25,20 @@ LLM = str(EX / "llm-pretrain" / "mlscope.yaml")
 EDGE = str(EX / "edge-assistant" / "mlscope.yaml")
 BILL = EX / "recommender-actuals"
 
-# name -> argv (without the leading `mlscope`); every one ends in --json.
+# Inferred schemas: name -> argv (without the leading `mlscope`); every one ends in --json.
+# The contract schemas' cases are in tests/test_json_schemas.py, which makes their inputs.
 CASES: dict[str, list[str]] = {
     "estimate-training": ["estimate", "training", "--model", "llama-2-7b", "--tokens", "2T",
                           "--accelerator", "A100-80GB", "--count", "64", "--json"],
     "estimate-spec": ["estimate", "spec", REC, "--json"],
-    "estimate-inference": ["estimate", "inference", "--model", "llama-2-7b", "--quant", "q4_0",
-                           "--device", "raspberry-pi-5", "--json"],
-    "estimate-speech": ["estimate", "speech", "--model", "whisper-base", "--device",
-                        "raspberry-pi-5", "--json"],
     "catalog-list": ["catalog", "list", "--json"],
     "cost": ["cost", REC, "--json"],
-    "cost-schedule": ["cost", "schedule", "--expr", "off=(M-F,19);on=(M-F,7);tz=utc",
-                      "--instance", "m5.xlarge", "--month", "2026-03", "--json"],
     "check": ["check", REC, "--json"],
     "validate": ["validate", REC, "--json"],
     "plan": ["plan", REC, "--json"],
-    "experiment-simulate": ["experiment", "simulate", "--arms", "0.05,0.06,0.07", "--horizon",
-                            "500", "--policy", "thompson", "--seed", "1", "--json"],
+    "estimate-voice-loop": ["estimate", "spec", EDGE, "--json"],
+    "cost-llm-pretrain": ["cost", LLM, "--json"],
+    "billing-check": ["billing", "check", str(BILL / "mlscope.yaml"), "--json"],
 }
 
 

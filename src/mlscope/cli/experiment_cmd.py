@@ -38,6 +38,9 @@ def _analysis_options(func: Any) -> Any:
 def _run(file: str, metric: str, variant_col: str, control: str | None, weights: str | None,
          sequential: bool, tuning: float | None, alpha: float, covariate: str | None,
          guardrails: tuple[str, ...]) -> dict[str, Any]:
+    from mlscope.errors import require
+
+    require("scipy", "experiments")
     from mlscope.release.experiments.analysis import Guardrail, Settings, analyze, parse_weights
     from mlscope.release.experiments.decision import decide
 

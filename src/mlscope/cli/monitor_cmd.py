@@ -22,6 +22,9 @@ def monitor() -> None:
 def drift(reference: str, current: str, columns: str | None, html: str | None,
           as_json: bool) -> None:
     """Per-feature drift between a reference and a current window (CSV or Parquet)."""
+    from mlscope.errors import require
+
+    require("scipy", "experiments")
     from mlscope.release.monitoring.report import drift_report
 
     result = drift_report(reference, current, columns.split(",") if columns else None, html)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from mlscope.cli.output import console, json_option, print_json
-from mlscope.report.plan import Timeline, phase_when, summary_line, timeline_for
-from mlscope.spec import load_spec
+
+if TYPE_CHECKING:  # the spec and report modules load pydantic: only when a command runs
+    from mlscope.report.plan import Timeline
 
 _LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _plan_table(t: Timeline) -> Table:
+def _plan_table(t: Timeline) -> Any:
+    from rich.table import Table
+
+    from mlscope.report.plan import phase_when
+
     table = Table(title="Plan", title_justify="left")
     for col in ("#", "Phase", "Kind", "When", "Time box", "Demo"):
         table.add_column(col)
@@ -34,6 +39,9 @@ def _plan_table(t: Timeline) -> Table:
 def plan(file: str, strict: bool, as_json: bool) -> None:
     """Print the time-boxed plan of FILE and flag phases without a time box or a demo, and
     plans that end after the MVP date or the deadline."""
+    from mlscope.report.plan import summary_line, timeline_for
+    from mlscope.spec import load_spec
+
     t = timeline_for(load_spec(file))
     if as_json:
         print_json({"file": file, **t.to_dict()})
@@ -82,6 +90,8 @@ def report(file: str, out_dir: str, pdf: bool, as_of: dt.datetime | None,
                     "pdf": str(written.pdf_path) if written.pdf_path else None,
                     "size_bytes": written.size_bytes})
     else:
+        from rich.table import Table
+
         out = console()
         table = Table(title=f"{rep.spec.project.name}: the decision", title_justify="left",
                       show_header=False)

@@ -7,12 +7,13 @@ import sys
 import click
 
 from mlscope.cli.output import json_option, print_json
-from mlscope.spec import json_schema, validate_file
 
 
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of mlscope.yaml (point your editor's YAML plugin at it)."""
+    from mlscope.spec import json_schema
+
     print_json(json_schema())
 
 
@@ -22,6 +23,7 @@ def schema() -> None:
 def validate(file: str, as_json: bool) -> None:
     """Validate FILE and list every problem with its file:line:column."""
     from mlscope.costs.spec_checks import COST_CHECKS
+    from mlscope.spec import validate_file
 
     problems = validate_file(file, COST_CHECKS)
     if not problems:

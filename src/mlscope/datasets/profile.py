@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlscope.datasets.formats import Format, dataset_files, delimiter, iter_lines, open_text
-from mlscope.errors import InputError
+from mlscope.errors import InputError, require
 
 # Types of text formats are inferred from the first rows only; say so in the output.
 TYPE_SAMPLE_ROWS = 1000
@@ -132,7 +132,7 @@ def _profile_csv(path: Path, fmt: Format) -> tuple[int, list[ColumnInfo]]:
 
 
 def _profile_parquet(path: Path) -> tuple[int, list[ColumnInfo]]:
-    import pyarrow.parquet as pq
+    pq = require("pyarrow.parquet", "datasets", "pyarrow")
 
     try:
         meta = pq.ParquetFile(path)

@@ -24,7 +24,7 @@ from mlscope.datasets.formats import (
     open_text_for_write,
 )
 from mlscope.datasets.profile import profile_file
-from mlscope.errors import InputError
+from mlscope.errors import InputError, require
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _sample_csv(src: Path, dst: Path, fmt: Format, mask: np.ndarray) -> None:
 
 
 def _sample_parquet(src: Path, dst: Path, mask: np.ndarray) -> None:
-    import pyarrow.parquet as pq
+    pq = require("pyarrow.parquet", "datasets", "pyarrow")
 
     table = pq.read_table(src)
     pq.write_table(table.take(np.flatnonzero(mask)), dst)

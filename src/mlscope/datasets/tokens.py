@@ -22,7 +22,7 @@ from typing import Any
 from mlscope.datasets.formats import Format, dataset_files, delimiter, iter_lines, open_text
 from mlscope.datasets.profile import profile_file
 from mlscope.datasets.sample import keep_mask
-from mlscope.errors import EngineMissingError, InputError
+from mlscope.errors import EngineMissingError, InputError, require
 
 DEFAULT_BYTES_PER_TOKEN = 4.0
 DEFAULT_SAMPLE_BYTES = 1_000_000
@@ -65,7 +65,8 @@ def _tiktoken(encoding: str, required: bool) -> tuple[str, TokenCounter] | None:
     except ImportError:
         if required:
             raise EngineMissingError("tiktoken is not installed",
-                                     "pip install tiktoken, or leave the tokenizer out") from None
+                                     "pip install 'mlscope[tokens]', or leave the tokenizer "
+                                     "out") from None
         return None
     if not _tiktoken_cached(encoding):
         if required:
@@ -83,7 +84,8 @@ def _hf_tokenizer(path: Path) -> tuple[str, TokenCounter]:
         from tokenizers import Tokenizer
     except ImportError:
         raise EngineMissingError("the `tokenizers` library is not installed",
-                                 "pip install tokenizers to count with a tokenizer.json") from None
+                                 "pip install 'mlscope[tokens]' to count with a "
+                                 "tokenizer.json") from None
     tok = Tokenizer.from_file(str(path))
     return f"tokenizers:{path.name}", lambda text: tok.encode(text).ids
 
@@ -170,8 +172,8 @@ def _json(line: str, path: Path, index: int) -> Any:
 
 def _parquet_texts(path: Path, keep: Any) -> Iterator[str]:
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa = require("pyarrow", "datasets")
+    pq = require("pyarrow.parquet", "datasets", "pyarrow")
 
     table = pq.read_table(path)
     names = [f.name for f in table.schema

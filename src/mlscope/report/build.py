@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlscope.architecture.locate import load_with_locator
-from mlscope.errors import InputError
+from mlscope.errors import InputError, require
 from mlscope.report.context import ReportContext
 from mlscope.report.decision import Decision, build_decision, risk_cost, risk_probability
 from mlscope.report.model import Section
@@ -64,8 +64,10 @@ def build_report(spec: ProjectSpec, source: str = "mlscope.yaml", as_of: dt.date
 
 
 def render_html(report: Report) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-    from markupsafe import Markup
+    jinja2 = require("jinja2", "report")
+    Markup = require("markupsafe", "report").Markup
+    Environment, PackageLoader = jinja2.Environment, jinja2.PackageLoader
+    select_autoescape = jinja2.select_autoescape
 
     env = Environment(loader=PackageLoader("mlscope.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]),

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mlscope.serving.context import Router, ServingContext
 from mlscope.serving.holder import LoadedModel, ModelHolder
 from mlscope.serving.logs import log_request
 from mlscope.serving.metrics import ServingMetrics
@@ -45,15 +45,6 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 MAX_BODY_BYTES = 1_000_000
 
 
-@dataclass
-class ServingContext:
-    holder: ModelHolder
-    metrics: ServingMetrics
-    model_name: str
-    routes: set[str]  # every path a router serves (bounded metric labels)
-
-
-Router = Callable[[FastAPI, ServingContext], None]
 
 
 class LimitsMiddleware:

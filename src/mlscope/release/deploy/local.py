@@ -250,7 +250,9 @@ def stop_local(env: str, reason: str = "") -> dict[str, Any]:
 
 def local_status() -> list[dict[str, Any]]:
     """Every environment with a running local server, with its live readiness."""
-    import httpx
+    from mlscope.errors import require
+
+    httpx = require("httpx", "serving")
 
     root = state_dir() / "deploy" / "local"
     out: list[dict[str, Any]] = []

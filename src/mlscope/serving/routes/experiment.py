@@ -31,7 +31,7 @@ from mlscope.errors import InputError
 from mlscope.release.experiments.assignment import Split
 from mlscope.release.experiments.bandits import POLICIES, BanditState
 from mlscope.release.experiments.store import OutcomeStore
-from mlscope.serving.app import Router, ServingContext
+from mlscope.serving.context import Router, ServingContext
 from mlscope.serving.experiment_routes import Experiment, Outcome
 from mlscope.serving.holder import ModelHolder
 from mlscope.serving.source import ModelSource

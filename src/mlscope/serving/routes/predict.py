@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from mlscope.serving.app import ServingContext
+from mlscope.serving.context import ServingContext
 
 log = logging.getLogger("mlscope.serving")
 MAX_ROWS = 1000

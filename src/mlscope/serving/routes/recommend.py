@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from mlscope.serving.app import ServingContext
+from mlscope.serving.context import ServingContext
 from mlscope.serving.schemas import RecommendRequest, RecommendResponse, ScoredItem
 
 log = logging.getLogger("mlscope.serving")
