@@ -210,17 +210,21 @@ except SystemExit as exc:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # many real processes; slow on a loaded 2-core machine
+@pytest.mark.timeout(1200)  # many real processes; slow on a loaded 2-core machine
 def test_concurrent_promotions_in_real_processes_agree_with_the_registry(
         repo: Any, run: Callable[..., Any], copy_model: Callable[[str], Path]) -> None:
     from mlscope.release.registry import Registry
 
     versions = [_register(run, copy_model(name)) for name in ("strong", "strong2", "weak")]
-    env = {**os.environ}
+    from mlscope.release.lock import WAIT_ENV
+
+    # Six promotions queue on one lock; on a loaded 2-core machine each can take a minute, so
+    # the last must be allowed to wait for all the others (the default 120 s is for people).
+    env = {**os.environ, WAIT_ENV: "700"}
     procs = [subprocess.Popen([sys.executable, "-c", PROMOTE, str(v)], env=env, cwd=repo.root,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for v in versions for _ in range(2)]
-    codes = [p.wait(timeout=240) for p in procs]
+    codes = [p.wait(timeout=800) for p in procs]
     for p in procs:
         p.stdout.close()  # type: ignore[union-attr]
         p.stderr.close()  # type: ignore[union-attr]
