@@ -73,12 +73,39 @@ def report_cmd(file: Path, month: str | None, months: int, budget: float | None,
 
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be positive (got {budget})", "pass e.g. --budget 5000")
-    result = estimate_costs(load_spec(file, COST_CHECKS), _month(month), months, draws, seed,
-                           budget)
+    spec = load_spec(file, COST_CHECKS)
+    result = estimate_costs(spec, _month(month), months, draws, seed, budget)
+    pauses = _mwaa_pauses(spec)
+    if pauses:
+        result["mwaa_pause"] = pauses
     if as_json:
         print_json(result)
         return
     _print_report(result)
+    for p in pauses:
+        console().print(
+            f"MWAA: {p['environment']}'s {p['environment_class']} cannot be stopped; deleting it "
+            f"off hours and recreating it would save {fmt_money(p['saving_usd'])}/month of "
+            f"{fmt_money(p['always_on_usd'])} (`mlscope dags mwaa-cost {file}` gives the plan "
+            "and its limits)")
+
+
+def _mwaa_pauses(spec: Any) -> list[dict[str, Any]]:
+    """What pausing each scheduled environment's MWAA environment would save (dags.mwaa)."""
+    from mlscope.dags.mwaa import pause_plan
+    from mlscope.spec.costs import MwaaResource
+
+    out = []
+    for env in spec.environments:
+        # Only an environment that is itself off at night (dev, typically) can pause Airflow.
+        if (not any(isinstance(r, MwaaResource) for r in env.resources)
+                or env.schedule in (None, "always-on")):
+            continue
+        try:
+            out.append(pause_plan(spec, env.name).as_dict())
+        except InputError:
+            continue  # no off-hours schedule for this environment: nothing to pause
+    return out
 
 
 def _print_report(result: dict[str, Any]) -> None:
