@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -126,6 +127,22 @@ def diagram(file: str, fmt: str | None, view: str, output: str | None, as_json: 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def _schedule_findings(spec: Any, day: dt.date) -> list[Any]:
+    """Off-hours schedules that never run a resource, or run it every hour (cost engine)."""
+    from mlscope.architecture.readiness import Finding
+    from mlscope.costs.runrate import schedule_problems
+    from mlscope.errors import InputError
+
+    try:
+        problems = schedule_problems(spec, day.year, day.month)
+    except InputError:
+        return []  # nothing to price (no resources): the cost commands say so themselves
+    return [Finding("warning", "schedule-runs", "cost", p, "a schedule that never runs makes "
+                    "the resource useless and prices it at $0; one that always runs saves "
+                    "nothing", "fix the schedule expression (`mlscope cost schedule --expr`)")
+            for p in problems]
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--strict", is_flag=True,
@@ -149,6 +166,7 @@ def check(file: str, strict: bool, as_of: dt.datetime | None, as_json: bool) -> 
     spec, locate = load_with_locator(file)
     graph = build_architecture(spec, locate)
     findings = check_spec_graph(spec, graph, locate, as_of.date() if as_of else None)
+    findings += _schedule_findings(spec, as_of.date() if as_of else dt.date.today())
     live = [f for f in findings if f.waived is None]
     counts = {lv: sum(f.level == lv for f in live) for lv in ("error", "warning", "info")}
     waived = len(findings) - len(live)

@@ -115,6 +115,11 @@ def schedule_warnings(lines: list[CostLine]) -> list[str]:
     return out
 
 
+def schedule_problems(spec: ProjectSpec, year: int, month: int) -> list[str]:
+    """The schedule warnings of one month, for readiness checks (`mlscope check`)."""
+    return schedule_warnings(build_lines(spec, [(year, month)]))
+
+
 def _priced_lines(spec: ProjectSpec, seq: list[tuple[int, int]]) -> list[CostLine]:
     lines = build_lines(spec, seq)
     if not lines:
