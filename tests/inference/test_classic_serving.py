@@ -133,6 +133,21 @@ def test_load_test_measures_the_real_service(tmp_path: Path) -> None:
     assert o["instances"]["p50"] == max(2, math.ceil(100 * cpu / (4 * 0.6)))
 
 
+def test_any_pyfunc_is_driven_through_invocations(tmp_path: Path) -> None:
+    import mlflow.sklearn
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from mlscope.serving.loadtest import measure
+
+    x = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(x, [0, 0, 1, 1])
+    mlflow.sklearn.save_model(model, str(tmp_path / "sk"), input_example=x.head(2),
+                              pip_requirements=["scikit-learn"])  # no inference: slow
+    m = measure(tmp_path / "sk", requests=30, warmup=5)
+    assert m.route == "/invocations" and m.cpu_s_per_request > 0
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--rps", "nan"], "rps"), (["--rps", "0"], "rps"), (["--p99-ms", "nan"], "p99"),
     (["--rps", "10", "--region", "us-east-9"], "did you mean"),
