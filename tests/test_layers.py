@@ -63,3 +63,11 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 def test_no_import_cycles() -> None:
     assert _cycles(grimp.build_graph("mlscope")) == []
+
+
+def test_catalog_data_is_read_through_the_catalog() -> None:
+    # One home: engines ask mlscope.catalog.data_text/data_file, never the package folder.
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src" / "mlscope").rglob("*.py")
+                 if "catalog" not in p.parent.name
+                 and 'resources.files("mlscope.catalog")' in p.read_text()]
+    assert offenders == []

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mlscope.architecture import build_architecture, check_graph, load_blueprint, readiness
 from mlscope.architecture.blueprints import LEVELS, parse_levels, use_cases
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.readiness import load_rules
 from mlscope.errors import InputError, UnknownNameError
 

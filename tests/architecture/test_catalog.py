@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.explain import price
 from mlscope.architecture.renderers.graphviz import icon_root
 from mlscope.catalog import get_catalog

@@ -6,7 +6,7 @@ Public API: build_architecture(spec), render(graph, fmt), readiness(spec) -> lis
 
 from mlscope.architecture.blueprints import load_blueprint, use_cases
 from mlscope.architecture.build import build_architecture, readiness
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph, Component, Flow
 from mlscope.architecture.readiness import Finding, check_graph
 from mlscope.architecture.renderers import FORMATS, render

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph, Component, Flow
 from mlscope.architecture.validate import cycle_text, find_cycle
 from mlscope.errors import InputError, UnknownNameError

@@ -6,18 +6,17 @@ Prices come only from the mlscope catalog; when a component is not priced there,
 from __future__ import annotations
 
 import csv
-from importlib import resources
 from typing import Any
 
 from mlscope.architecture.blueprints import LEVELS, load_blueprint
-from mlscope.architecture.catalog import CostBasis, get_component_catalog
-from mlscope.catalog import get_catalog
+from mlscope.architecture.component_catalog import CostBasis, get_component_catalog
+from mlscope.catalog import data_file, get_catalog
 from mlscope.core.units import HOURS_PER_MONTH
 
 
 def _storage_row(key: str) -> dict[str, str] | None:
     service, _, item = key.partition("/")
-    table = resources.files("mlscope.catalog") / "data" / "aws_storage_transfer_prices.csv"
+    table = data_file("aws_storage_transfer_prices.csv")
     for row in csv.DictReader(table.read_text().splitlines()):
         if row["service"] == service and row["item"] == item:
             return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph, Component, Edit, Flow
 from mlscope.architecture.validate import ArchitectureSpecError, cycle_text, find_cycle
 from mlscope.errors import UnknownNameError

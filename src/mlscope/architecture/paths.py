@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph, Component, Edit
 
 # What ships predictions to people or systems: the "production components" of the rules.

@@ -11,5 +11,7 @@ from mlscope.catalog.core import (
     get_catalog,
     reset_catalog,
 )
+from mlscope.catalog.files import data_file, data_text
 
-__all__ = ["Accelerator", "Catalog", "Instance", "ResolvedHardware", "get_catalog", "reset_catalog"]
+__all__ = ["Accelerator", "Catalog", "Instance", "ResolvedHardware", "data_file", "data_text",
+           "get_catalog", "reset_catalog"]

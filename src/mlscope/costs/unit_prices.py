@@ -17,6 +17,7 @@ from importlib import resources
 import numpy as np
 
 from mlscope import pricing
+from mlscope.catalog import data_file
 from mlscope.errors import InputError
 
 STORAGE_ITEMS: dict[str, tuple[str, str]] = {
@@ -57,7 +58,7 @@ class UnitPrice:
 
 @lru_cache(maxsize=1)
 def _storage_rows() -> list[dict[str, str]]:
-    text = (resources.files("mlscope.catalog") / "data" / "aws_storage_transfer_prices.csv")
+    text = data_file("aws_storage_transfer_prices.csv")
     return list(csv.DictReader(text.read_text().splitlines()))
 
 

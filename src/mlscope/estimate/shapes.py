@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from mlscope.catalog import data_text
 from mlscope.errors import ConflictError, InputError, UnknownNameError
 
 
@@ -54,7 +54,7 @@ class ModelShape:
 
 @lru_cache(maxsize=1)
 def _zoo() -> dict[str, Any]:
-    text = (resources.files("mlscope.catalog") / "data" / "model_shapes.json").read_text()
+    text = data_text("model_shapes.json")
     data: dict[str, Any] = json.loads(text)
     return data
 

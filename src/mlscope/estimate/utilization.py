@@ -31,10 +31,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from mlscope.catalog import get_catalog
+from mlscope.catalog import data_file, data_text, get_catalog
 from mlscope.core.ranges import Z90
 
 PRIORS = {
@@ -118,7 +117,7 @@ def _count_feature(count: int | None) -> float:
 
 
 def runs_text() -> str:
-    return (resources.files("mlscope.catalog") / "data" / "published_runs.csv").read_text()
+    return data_text("published_runs.csv")
 
 
 def _strategy_factor(params: float, seq_len: int, count: int, capacity_gb: float) -> float:
@@ -217,14 +216,13 @@ def fit(runs: list[Run]) -> UtilizationModel:
 
 def runs_digest() -> str:
     """A hash of the packaged runs and accelerators, to tell a stale shipped fit."""
-    data = resources.files("mlscope.catalog") / "data"
     h = hashlib.sha256(runs_text().encode())
-    h.update((data / "accelerators.csv").read_bytes())
+    h.update(data_file("accelerators.csv").read_bytes())
     return h.hexdigest()[:16]
 
 
 def shipped_fit() -> dict[str, Any]:
-    text = (resources.files("mlscope.catalog") / "data" / FIT_FILE).read_text()
+    text = data_text(FIT_FILE)
     data: dict[str, Any] = json.loads(text)
     return data
 

@@ -15,10 +15,9 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from mlscope.catalog import get_catalog
+from mlscope.catalog import data_text, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.core.ranges import Range
 from mlscope.errors import DoesNotFitError, InputError, UnknownNameError
@@ -50,7 +49,7 @@ class VisionModel:
 
 @lru_cache(maxsize=1)
 def _zoo() -> dict[str, Any]:
-    text = (resources.files("mlscope.catalog") / "data" / "vision_models.json").read_text()
+    text = data_text("vision_models.json")
     data: dict[str, Any] = json.loads(text)
     return data
 

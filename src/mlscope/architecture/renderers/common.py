@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from mlscope.architecture.catalog import Phase, get_component_catalog
+from mlscope.architecture.component_catalog import Phase, get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph, Component
 
 LEGEND_SOLID = "data or control flow"

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph
 from mlscope.architecture.renderers.dot import ICON_PX, emit_dot
 from mlscope.errors import EngineMissingError

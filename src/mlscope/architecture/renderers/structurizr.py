@@ -3,7 +3,7 @@ component grouped by lifecycle phase, and both a system-context and a container 
 
 from __future__ import annotations
 
-from mlscope.architecture.catalog import get_component_catalog
+from mlscope.architecture.component_catalog import get_component_catalog
 from mlscope.architecture.graph import ArchitectureGraph
 from mlscope.architecture.renderers.common import GENERATOR, phase_style
 
