@@ -205,17 +205,22 @@ def _reap(pid: int) -> None:
 
 @contextlib.contextmanager
 def _shielded() -> Iterator[None]:
-    """Ignore SIGINT while cleaning up (main thread only: elsewhere signals are not ours)."""
+    """Hold SIGINT while cleaning up, then act on it (main thread only: elsewhere signals are
+    not ours). Ignoring it instead lost a Ctrl-C that arrived during a slow clean-up on a
+    loaded machine: the run went on as if nothing had been pressed."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
 
 
 def _tail(path: str) -> str:
