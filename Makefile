@@ -23,14 +23,16 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Re-resolve every extra into requirements.lock after changing pyproject.toml; commit both.
+# pip's resolver decides (uv's picked an Airflow whose FastAPI/pydantic pins break at run
+# time); uv only installs.
 LOCKENV := build/lockenv
 lock:
 	rm -rf $(LOCKENV) && python3 -m venv $(LOCKENV)
-	$(LOCKENV)/bin/python -m pip install -q uv
-	$(LOCKENV)/bin/uv pip install -q --python $(LOCKENV)/bin/python -e '.[all,test]' pip
-	$(LOCKENV)/bin/uv pip install -q --python $(LOCKENV)/bin/python --no-deps 'recbole>=1.2'
-	$(LOCKENV)/bin/uv pip freeze --python $(LOCKENV)/bin/python --exclude-editable \
-		| grep -iv '^mlscope' > requirements.lock
+	$(LOCKENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCKENV)/bin/python -m pip install -q -e '.[all,test]'
+	$(LOCKENV)/bin/python -m pip install -q --no-deps 'recbole>=1.2'
+	$(LOCKENV)/bin/python -m pip freeze --all --exclude-editable | grep -iv '^mlscope' \
+		| sort -f > requirements.lock
 	rm -rf $(LOCKENV)
 
 system-deps:

@@ -28,6 +28,10 @@ def _walk(command: click.Command, path: list[str],
           parent: click.Context | None) -> list[tuple[list[str], str]]:
     # Each context has its parent, so settings such as `-h` for help are inherited exactly as
     # when a user types the command (a context made without one renders differently).
+    # click caches each command's help option the first time it renders; a test that made a
+    # context some other way must not change what this page says.
+    if hasattr(command, "_help_option"):
+        command._help_option = None
     ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=WIDTH,
                         max_content_width=WIDTH,
                         **(command.context_settings if parent is None else {}))

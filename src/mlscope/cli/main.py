@@ -82,10 +82,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
+
+def _help_everywhere(command: click.Command) -> click.Command:
+    # Every command says `-h, --help` however its context is made (click caches the help
+    # option on the command the first time it renders, from that context's settings).
+    command.context_settings.setdefault("help_option_names", HELP_OPTIONS)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _help_everywhere(sub)
+    return command
+
+
 def _load_command(name: str) -> click.Command:
     module_name, attr = COMMANDS[name][0].split(":")
     command: click.Command = getattr(importlib.import_module(module_name), attr)
-    return command
+    return _help_everywhere(command)
 
 
 class LazyGroup(click.Group):
@@ -105,7 +118,7 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": HELP_OPTIONS})
 @click.version_option(package_name="mlscope")
 def cli() -> None:
     """mlscope: what an ML system on AWS looks like, what it costs, and how to ship it safely."""
