@@ -6,7 +6,7 @@ the subprocess) and the ratio to `python -c pass` on the same interpreter, so a 
 shows up in both and the ratio stays comparable. Targets (issue 10): every `--help` <= 0.3 s
 and `estimate training ... --json` <= 0.5 s on this machine.
 
-    .venv/bin/python benchmarks/startup.py [--runs 7] [--json]
+    .venv/bin/python benchmarks/startup.py [--runs 7] [--json] [--cpu]
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ def _commands() -> list[str]:
     return sorted(COMMANDS)
 
 
+CPU = "--cpu" in sys.argv  # CPU seconds (user + sys): steadier than wall time on a busy machine
+
+
 def _time_once(argv: list[str]) -> float:
+    if CPU:
+        before = os.times()
+        subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = os.times()
+        return (after.children_user - before.children_user
+                + after.children_system - before.children_system)
     time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     if time_bin:
         with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
@@ -57,6 +66,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--cpu", action="store_true",
+                    help="Measure CPU seconds (user + sys) instead of wall-clock seconds.")
     args = ap.parse_args()
     env_note = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     base = _median([sys.executable, "-c", "pass"], args.runs)
@@ -69,7 +80,8 @@ def main() -> None:
             {"command": c, "seconds": s, "ratio": s / base, "target_s": t} for c, s, t in rows]},
             indent=2))
         return
-    print(f"python -c pass: {base:.3f} s  ({env_note}; median of {args.runs} runs)")
+    kind = "CPU seconds" if CPU else "wall seconds"
+    print(f"python -c pass: {base:.3f} s  ({kind}; {env_note}; median of {args.runs} runs)")
     print(f"{'command':<70} {'seconds':>8} {'x pass':>7} {'target':>7}")
     for command, seconds, target in rows:
         flag = "" if seconds <= target else "  over"
