@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from mlscope.cli.output import console, fmt_money, json_option, print_json
+from mlscope.cli.output import Table, console, escape, fmt_money, json_option, print_json
 
 PATHS_HELP = "Export files, folders, globs (quoted) or s3:// prefixes; .parquet, .csv, .csv.gz."
 MONTH_HELP = "Month as YYYY-MM (default: all months for summary, the latest month otherwise)."

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import click
-from rich.table import Table
 
-from mlscope.cli.output import console, fmt_money, json_option, print_json
+from mlscope.cli.output import Table, console, fmt_money, json_option, print_json
 from mlscope.errors import UnknownNameError
 
 

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from mlscope.cli.output import console, fmt_hours, fmt_money, json_option, print_json
+from mlscope.cli.output import Table, console, escape, fmt_hours, fmt_money, json_option, print_json
 from mlscope.errors import InputError
 
 MONTH_HELP = "Month as YYYY-MM (default: the current month, UTC)."

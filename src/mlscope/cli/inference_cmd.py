@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.table import Table
 
-from mlscope.cli.output import console, json_option, print_json
+from mlscope.cli.output import Table, console, json_option, print_json
 from mlscope.cli.params import QUANTITY
 from mlscope.core import fmt
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 
 from mlscope.core import fmt
+
+if TYPE_CHECKING:  # rich costs ~0.1 s to import: only when something is printed for people
+    from rich.console import Console
+    from rich.table import Table as RichTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +40,23 @@ def print_json(payload: Any) -> None:
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
+
+
+def Table(*args: Any, **kwargs: Any) -> RichTable:
+    """rich's Table, imported only when a table is drawn (start-up budget of `--help`)."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported only when used."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def fmt_money(value: float | None) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
-
-from mlscope.cli.output import console, print_json
+from mlscope.cli.output import Table, console, print_json
 from mlscope.core import fmt
 
 
