@@ -134,8 +134,7 @@ def experiment_router(cfg: ExperimentConfig) -> Router:
     """A router for `create_app(routers=[...])` that replaces the plain predict route."""
 
     def register(app: FastAPI, ctx: ServingContext) -> None:
-        from mlscope.release.pyfunc import outputs_as_records
-        from mlscope.serving.routes.predict import parse_frame
+        from mlscope.serving.routes.predict import answer
 
         router = _Router(cfg)
         ctx.routes.update({"/invocations", "/predict", "/outcome", "/experiment"})
@@ -161,26 +160,10 @@ def experiment_router(cfg: ExperimentConfig) -> Router:
             if loaded is None:
                 return JSONResponse(status_code=503, content={"error": "no model loaded yet"})
             served.labels(variant if unit else "unassigned").inc()
-            request.state.model_version = loaded.version
-            try:
-                frame = parse_frame(json.loads(await request.body()))
-            except ValueError as exc:
-                ctx.metrics.errors.labels("invalid_input").inc()
-                return JSONResponse(status_code=422, content={"error": "invalid input",
-                                                              "reasons": [str(exc)[:200]]})
-            try:
-                output = await run_in_threadpool(loaded.model.predict, frame)
-            except Exception as exc:
-                if type(exc).__name__ == "MlflowException":
-                    ctx.metrics.errors.labels("invalid_input").inc()
-                    return JSONResponse(status_code=422, content={
-                        "error": "input does not match the model's signature"})
-                ctx.metrics.errors.labels("model").inc()
-                log.error("model %s (%s) failed: %s", loaded.version, variant,
-                          type(exc).__name__)
-                return JSONResponse(status_code=500, content={"error": "model error"})
-            return {"predictions": outputs_as_records(output), "model_version": loaded.version,
-                    "variant": variant}
+            out = await answer(ctx, loaded, request)
+            if isinstance(out, dict):
+                out["variant"] = variant
+            return out
 
         app.add_api_route("/invocations", predict, methods=["POST"], include_in_schema=False)
         app.add_api_route("/predict", predict, methods=["POST"])

@@ -39,34 +39,40 @@ def parse_frame(body: Any) -> Any:
     return frame
 
 
+async def answer(ctx: ServingContext, loaded: Any, request: Request) -> Any:
+    """One scoring-protocol answer from `loaded` (a JSONResponse for errors, else a dict);
+    shared by the plain route and the experiment router, which picks `loaded` per unit."""
+    from mlscope.release.pyfunc import outputs_as_records
+
+    request.state.model_version = loaded.version
+    try:
+        frame = parse_frame(json.loads(await request.body()))
+    except ValueError as exc:
+        ctx.metrics.errors.labels("invalid_input").inc()
+        return JSONResponse(status_code=422, content={"error": "invalid input",
+                                                      "reasons": [str(exc)[:200]]})
+    try:
+        output = await run_in_threadpool(loaded.model.predict, frame)
+    except Exception as exc:  # schema enforcement and model failures
+        kind = type(exc).__name__
+        if kind == "MlflowException":
+            ctx.metrics.errors.labels("invalid_input").inc()
+            return JSONResponse(status_code=422, content={
+                "error": "input does not match the model's signature"})
+        ctx.metrics.errors.labels("model").inc()
+        log.error("model %s failed: %s", loaded.version, kind)
+        return JSONResponse(status_code=500, content={"error": "model error"})
+    return {"predictions": outputs_as_records(output), "model_version": loaded.version}
+
+
 def register(app: FastAPI, ctx: ServingContext) -> None:
     ctx.routes.update({"/invocations", "/predict"})
 
     async def predict(request: Request) -> Any:
-        from mlscope.release.pyfunc import outputs_as_records
-
         loaded = ctx.holder.current
         if loaded is None:
             return JSONResponse(status_code=503, content={"error": "no model loaded yet"})
-        request.state.model_version = loaded.version
-        try:
-            frame = parse_frame(json.loads(await request.body()))
-        except ValueError as exc:
-            ctx.metrics.errors.labels("invalid_input").inc()
-            return JSONResponse(status_code=422, content={"error": "invalid input",
-                                                          "reasons": [str(exc)[:200]]})
-        try:
-            output = await run_in_threadpool(loaded.model.predict, frame)
-        except Exception as exc:  # schema enforcement and model failures
-            kind = type(exc).__name__
-            if kind == "MlflowException":
-                ctx.metrics.errors.labels("invalid_input").inc()
-                return JSONResponse(status_code=422, content={
-                    "error": "input does not match the model's signature"})
-            ctx.metrics.errors.labels("model").inc()
-            log.error("model %s failed: %s", loaded.version, kind)
-            return JSONResponse(status_code=500, content={"error": "model error"})
-        return {"predictions": outputs_as_records(output), "model_version": loaded.version}
+        return await answer(ctx, loaded, request)
 
     app.add_api_route("/invocations", predict, methods=["POST"], include_in_schema=False)
     app.add_api_route("/predict", predict, methods=["POST"])
