@@ -38,23 +38,24 @@ def best_constant(train: list[Run]) -> float:
     return float(grid[int(np.argmin(errs))])
 
 
-def predict(run: Run, train: list[Run]) -> tuple[float, float, float]:
-    model = fit(train)
+def predict(run: Run, train: list[Run], software: bool = True) -> tuple[float, float, float]:
+    model = fit(train, software)
     shape = resolve_shape(params=run.params)
-    setup = TrainingSetup(shape, run.tokens, seq_len=run.seq_len)
+    setup = TrainingSetup(shape, run.tokens, seq_len=run.seq_len, software_era=run.software_era)
     est = estimate_training(setup, run.accelerator, run.count or UNKNOWN_COUNT, util=model)
     h = est.accelerator_hours
     return h.p10, h.median, h.p90
 
 
-def evaluate(runs: list[Run], key: Key) -> list[tuple[Run, tuple[float, float, float], float]]:
+def evaluate(runs: list[Run], key: Key, software: bool = True
+             ) -> list[tuple[Run, tuple[float, float, float], float]]:
     out = []
     for group in sorted({key(r) for r in runs}):
         train = [r for r in runs if key(r) != group]
         c = best_constant(train)
         for run in (r for r in runs if key(r) == group):
             ideal = 6 * run.params * run.tokens / (run.peak_tflops * 1e12 * 3600)
-            out.append((run, predict(run, train), ideal / c))
+            out.append((run, predict(run, train, software), ideal / c))
     return out
 
 
@@ -90,6 +91,9 @@ def main() -> None:
         print()
     summarize("family left out", by_family)
     summarize("organization left out", by_org)
+    print("\nablation, same folds, fit without the software-stack step:")
+    summarize("family left out", evaluate(runs, lambda r: r.family, software=False))
+    summarize("organization left out", evaluate(runs, lambda r: r.organization, software=False))
     print("\nnot fitted (not one clean whole run):")
     for r in excluded:
         print(f"  {r.name}: {r.excluded_why}")

@@ -129,6 +129,9 @@ def render_estimate(result: dict[str, Any]) -> None:
 @click.option("--pipeline-parallel", "pipeline_parallel", type=click.IntRange(min=1),
               help="Pin the pipeline-parallel degree (default: the cheapest that fits).")
 @click.option("--no-flash-attention", is_flag=True)
+@click.option("--software-era", type=click.Choice(["modern", "pre-2023"]), default="modern",
+              show_default=True,
+              help="Training stack: pre-2023 prices a run without today's fused kernels.")
 @click.option("--finetune", type=click.Choice(["none", "full", "lora", "lora-8bit", "qlora"]),
               default="none", show_default=True,
               help="LoRA adapters over 16-bit (lora), 8-bit or 4-bit (qlora) frozen weights.")
@@ -155,7 +158,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
              count: int | None, region: str | None, purchase: str, precision: str,
              zero_stage: str, micro_batch: int, seq_len: int | None, recompute: str,
              tensor_parallel: int | None, pipeline_parallel: int | None,
-             no_flash_attention: bool, finetune: str, lora_rank: int,
+             no_flash_attention: bool, software_era: str, finetune: str, lora_rank: int,
              deadline: float | None, budget: float | None, search_purchase: tuple[str, ...],
              interruption_rate: float | None, checkpoint_interval: float, restart_time: float,
              storage: str, as_json: bool) -> None:
@@ -203,7 +206,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
                           recompute=None if recompute == "auto" else recompute,
                           flash_attention=not no_flash_attention, finetune=finetune,
                           lora_rank=lora_rank, tensor_parallel=tensor_parallel,
-                          pipeline_parallel=pipeline_parallel)
+                          pipeline_parallel=pipeline_parallel, software_era=software_era)
     searching = deadline is not None or budget is not None
     result: dict[str, Any] = {}
     if hardware is not None and (count is not None or not searching):

@@ -1,7 +1,10 @@
-"""Training FLOPs of transformers (Kaplan et al. 2020; EleutherAI "Transformer Math 101").
+"""Training FLOPs of transformers, as PaLM defines model FLOPs (Chowdhery et al. 2022, app. B).
 
-Per token, forward = 2·N + 2·L·s·h (the second term is attention over a context of s); the
-backward pass costs twice the forward, so training = 6·N + 6·L·s·h per token. Recomputing
+Per token, forward = 2·N + 4·L·s·h: the weight matmuls, then the attention scores Q·Kᵀ and
+their product with V over a context of s (2·s·h each per layer, no discount for the causal
+mask, as in PaLM's MFU). The backward pass costs twice the forward, so training =
+6·N + 12·L·s·h per token. This is the definition behind published MFU figures (PaLM, Llama 3),
+so the utilization fitted here compares with them. Recomputing
 activations adds forward work that the hardware does but the model does not need (hardware
 FLOPs): one extra forward for full recomputation (8·N), attention only for selective.
 """
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from mlscope.estimate.shapes import ModelShape
 
 RECOMPUTE_FACTOR = {"none": 1.0, "selective": 1.0, "full": 4.0 / 3.0}
-# Model FLOPs are what utilization is fitted against (6·N·D + attention, whatever the run
+# Model FLOPs are what utilization is fitted against (6·N·D + 12·L·s·h·D, whatever the run
 # recomputed), so hours = model FLOPs / (peak x MFU); hardware FLOPs only give the HFU.
 
 
@@ -22,7 +25,7 @@ class TrainingFlops:
     model_flops: float  # what MFU is measured against
     hardware_flops: float  # including activation recomputation
     dense_term: float  # 6·N·D
-    attention_term: float  # 6·L·s·h·D
+    attention_term: float  # 12·L·s·h·D
     tokens: float
     assumptions: tuple[str, ...]
 
@@ -50,8 +53,8 @@ def training_flops(shape: ModelShape, tokens: float, seq_len: int | None = None,
     s = seq_len or shape.context
     if s:
         layers, hidden, _, inferred = shape.dims()
-        attention = 6.0 * layers * s * hidden * tokens
-        notes.append(f"attention adds 6·L·s·h per token (L={layers}, s={s}, h={hidden}"
+        attention = 12.0 * layers * s * hidden * tokens
+        notes.append(f"attention adds 12·L·s·h per token (L={layers}, s={s}, h={hidden}"
                      + (", shape inferred from the parameter count as hidden = 128·layers)"
                         if inferred else ")"))
     else:

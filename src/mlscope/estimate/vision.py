@@ -106,8 +106,8 @@ def estimate_vision(model: str, samples: float, epochs: float, hardware: str, co
              if resolved.given_as == "instance" and resolved.instance_type else None)
     instance = named or node_for(acc, count, region)
     util = default_model()
-    ampere = util.median("ampere", count)
-    ratio = util.median(acc.generation, count) / ampere if ampere else 1.0
+    ampere = util.median("ampere")
+    ratio = util.median(acc.generation) / ampere if ampere else 1.0
     mfu = Range(min(0.75, m.mfu_prior_ampere * ratio), PRIOR_SIGMA)
     flops = m.train_flops_per_sample * samples * epochs
     peak = acc.peak_tflops(precision) * 1e12
