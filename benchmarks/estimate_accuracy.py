@@ -16,6 +16,7 @@ are listed, not scored. Run: .venv/bin/python benchmarks/estimate_accuracy.py [-
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import numpy as np
 
 from mlscope.estimate.shapes import resolve_shape
 from mlscope.estimate.training import TrainingSetup, estimate_training
-from mlscope.estimate.utilization import UNKNOWN_COUNT, Run, fit, load_runs
+from mlscope.estimate.utilization import UNKNOWN_COUNT, Run, fit, grouped_residuals, load_runs
 
 Key = Callable[[Run], str]
 
@@ -47,15 +48,25 @@ def predict(run: Run, train: list[Run], software: bool = True) -> tuple[float, f
     return h.p10, h.median, h.p90
 
 
-def evaluate(runs: list[Run], key: Key, software: bool = True
+def chosen_inside(train: list[Run]) -> bool:
+    """Whether the software step wins a leave-one-family-out vote inside the training runs."""
+    def err(software: bool) -> float:
+        return statistics.median(abs(math.exp(r) - 1)
+                                 for r in grouped_residuals(train, software=software))
+    return err(True) < err(False)
+
+
+def evaluate(runs: list[Run], key: Key, software: bool | None = True
              ) -> list[tuple[Run, tuple[float, float, float], float]]:
+    """Held-out predictions; `software=None` chooses the software step inside each fold."""
     out = []
     for group in sorted({key(r) for r in runs}):
         train = [r for r in runs if key(r) != group]
         c = best_constant(train)
+        use = chosen_inside(train) if software is None else software
         for run in (r for r in runs if key(r) == group):
             ideal = 6 * run.params * run.tokens / (run.peak_tflops * 1e12 * 3600)
-            out.append((run, predict(run, train, software), ideal / c))
+            out.append((run, predict(run, train, use), ideal / c))
     return out
 
 
@@ -91,6 +102,10 @@ def main() -> None:
         print()
     summarize("family left out", by_family)
     summarize("organization left out", by_org)
+    print("\nnested, same folds: with or without the software step chosen inside each training "
+          "fold (leave-one-family-out vote), so the choice is held out too:")
+    summarize("family left out", evaluate(runs, lambda r: r.family, software=None))
+    summarize("organization left out", evaluate(runs, lambda r: r.organization, software=None))
     print("\nablation, same folds, fit without the software-stack step:")
     summarize("family left out", evaluate(runs, lambda r: r.family, software=False))
     summarize("organization left out", evaluate(runs, lambda r: r.organization, software=False))

@@ -118,9 +118,12 @@ def test_example_spec_fits_with_tensor_parallel_and_is_priced(run) -> None:  # t
 
 
 def test_tpu_v5e_search_says_no_aws_instance(run) -> None:  # type: ignore[no-untyped-def]
-    d = run("estimate", "training", "--params", "7e9", "--tokens", "1T", "--accelerator",
-            "TPU-v5e", "--deadline", "14d", "--json").json()
-    assert d["best"] is None and "no AWS instance" in d["search"]["best_reason"]
+    # Named hardware that no AWS instance carries is bad input: one line, exit 2, no "fit".
+    res = run("estimate", "training", "--params", "7e9", "--tokens", "1T", "--accelerator",
+              "TPU-v5e", "--deadline", "14d", "--json")
+    assert res.code == 2 and not res.out
+    assert "no AWS instance" in res.err and "TPU-v5e" in res.err and "fit" not in res.err
+    assert res.err.strip().count("\n") == 0
 
 
 def test_trainium2_names_its_instance(run) -> None:  # type: ignore[no-untyped-def]

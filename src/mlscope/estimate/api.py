@@ -29,7 +29,7 @@ def setup_from_spec(spec: ProjectSpec) -> TrainingSetup:
                          micro_batch=t.micro_batch, seq_len=t.seq_len,
                          recompute=None if t.recompute == "none" else t.recompute,
                          flash_attention=t.flash_attention, finetune=m.finetune,
-                         lora_rank=m.lora_rank)
+                         lora_rank=m.lora_rank, software_era=t.software_era)
 
 
 def measure_dataset_tokens(path: str, bytes_per_token: float | None = None) -> dict[str, Any]:

@@ -181,12 +181,17 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
                     meets_budget=budget_usd is None or cost.p90 <= budget_usd,
                     strategy=found.strategy_dict(), price_flags=rp.price.flags,
                     notes=rp.assumptions))
+    if not candidates and not carriers and (wanted or types):
+        # The user named hardware that nothing on AWS here carries: bad input, not a result.
+        raise InputError(f"no AWS instance in the searched region(s) with a price carries "
+                         f"{', '.join(sorted(wanted or types or []))}",
+                         "name an AWS accelerator (e.g. H100, A100, Trainium1) or another "
+                         "--region")
     rec = recommend_from(candidates, searched, deadline_hours, budget_usd)
     if not candidates and not carriers:
-        what = ", ".join(sorted(wanted or types or [])) or "a training accelerator"
-        rec.reason = (f"no option meets the constraints: no AWS instance in the searched "
-                      f"region(s) with a price carries {what}; name an AWS accelerator or "
-                      "another --region")
+        rec.reason = ("no option meets the constraints: no AWS instance in the searched "
+                      "region(s) with a price carries a training accelerator; try another "
+                      "--region")
     return rec
 
 

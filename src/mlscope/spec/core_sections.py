@@ -64,6 +64,8 @@ class TrainingSection(SpecModel):
     seq_len: int | None = Field(None, gt=0)
     recompute: Literal["none", "selective", "full"] = "none"
     flash_attention: bool = True
+    software_era: Literal["modern", "pre-2023"] = Field(
+        "modern", description="Training stack the utilization assumes (pre-2023: older kernels).")
     deadline: Hours | None = Field(None, gt=0)
     budget_usd: float | None = Field(None, gt=0)
     purchase: Literal["on-demand", "spot", "savings-1y", "savings-3y"] = "on-demand"
