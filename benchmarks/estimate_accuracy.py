@@ -76,7 +76,7 @@ def summarize(label: str, rows: list[tuple[Run, tuple[float, float, float], floa
     width = statistics.median(p[2] / p[0] for _, p, _ in rows)
     const = [abs(c - r.accelerator_hours) / r.accelerator_hours for r, _, c in rows]
     groups = len({r.family if label.startswith("family") else r.organization for r, _, _ in rows})
-    print(f"{label:26s} median |error| of P50: {statistics.median(err):6.1%}   "
+    print(f"{label:28s} median |error| of P50: {statistics.median(err):6.1%}   "
           f"coverage [P10,P90]: {cover:5.0%}   median P90/P10: {width:4.2f}   "
           f"| best constant (training folds): {statistics.median(const):6.1%}   "
           f"(n={len(rows)} runs, {groups} groups)")
@@ -102,6 +102,10 @@ def main() -> None:
         print()
     summarize("family left out", by_family)
     summarize("organization left out", by_org)
+    print("\nthe same predictions by software era (a run planned today is a modern one):")
+    for era in ("modern", "pre-2023"):
+        summarize(f"family left out, {era}", [x for x in by_family if x[0].software_era == era])
+        summarize(f"org left out, {era}", [x for x in by_org if x[0].software_era == era])
     print("\nnested, same folds: with or without the software step chosen inside each training "
           "fold (leave-one-family-out vote), so the choice is held out too:")
     summarize("family left out", evaluate(runs, lambda r: r.family, software=None))

@@ -31,7 +31,7 @@ G4DN_XL_OD = 0.526
 # step a modern software stack adds (the default for a run planned today).
 A = {"hopper": -1.2940362174, "ampere": -1.0797705223, "tpu": -1.1517758283}
 STEP = 0.2756236146
-SIGMA = 0.2413655499
+SIGMA = 0.2878541871  # modern software era
 POWER = math.sqrt(0.55 * 0.90)  # median board power share of TDP
 PUE = 1.15
 

@@ -1,6 +1,7 @@
 """Model FLOPs utilization (MFU) as a distribution, calibrated on published training runs.
 
-log(MFU) = a[generation] + e · [software stack from 2023 on] + noise,  noise ~ Normal(0, sigma).
+log(MFU) = a[generation] + e · [software stack from 2023 on] + noise,
+noise ~ Normal(0, sigma[software era]).
 
 MFU is measured against *model* FLOPs as PaLM defines them (6·N·D plus the attention term
 12·L·s·h·D; Chowdhery et al. 2022, appendix B), through the same `training_flops` the
@@ -20,7 +21,10 @@ accelerator count) was dropped: it made leave-one-family-out error worse.
 sigma comes from *grouped* cross-validation: each model family is left out in turn and
 predicted by a fit on the others, because runs of one family share an efficiency and leaving
 one run out inside a family is optimistic. The P10-P90 range therefore reflects how far a new
-family falls from the fit. Runs marked in the `fit` column as not one clean pass (restarts,
+family falls from the fit. It is set per software era: modern runs scatter more (big labs
+beside small teams and one-node runs) than the pre-2023 runs, which were all large, tuned
+projects, so one pooled sigma would cover modern runs -- the ones a user plans -- less often
+than it claims. Runs marked in the `fit` column as not one clean pass (restarts,
 long-context stages, distillation) are loaded but never fitted.
 
 The fit runs at build time (`tools/build_catalog.py --fit`) and ships as
@@ -54,6 +58,7 @@ PRIOR_SIGMA = 0.35  # for generations with no calibration run
 RIDGE = 1.0
 HUBER = 0.3
 MIN_RUNS_FOR_SIGMA = 3
+MIN_RUNS_FOR_ERA_SIGMA = 8
 # A run whose accelerator count is not published is planned at this many.
 UNKNOWN_COUNT = 1000
 # Software stacks: runs that finished in MODERN_FROM or later are "modern".
@@ -98,7 +103,7 @@ class Run:
 class UtilizationModel:
     intercepts: dict[str, float]  # log MFU per generation, pre-2023 software
     modern_step: float  # log MFU gained by a software stack from 2023 on
-    sigma: float
+    sigma: dict[str, float]  # of log MFU, per software era
     fitted_generations: frozenset[str]
     n_runs: int
 
@@ -109,7 +114,9 @@ class UtilizationModel:
     def distribution(self, generation: str, software_era: str = "modern"
                      ) -> tuple[float, float]:
         """(median MFU, sigma of log MFU) for a run on a generation with that software."""
-        sigma = self.sigma if generation in self.fitted_generations else PRIOR_SIGMA
+        era_sigma = self.sigma[check_software_era(software_era)]
+        sigma = era_sigma if generation in self.fitted_generations else max(PRIOR_SIGMA,
+                                                                            era_sigma)
         return self.median(generation, software_era), sigma
 
     def quantiles(self, generation: str, software_era: str = "modern") -> dict[str, float]:
@@ -125,7 +132,8 @@ class UtilizationModel:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> UtilizationModel:
         return cls({k: float(v) for k, v in d["intercepts"].items()}, float(d["modern_step"]),
-                   float(d["sigma"]), frozenset(d["fitted_generations"]), int(d["n_runs"]))
+                   {k: float(v) for k, v in d["sigma"].items()},
+                   frozenset(d["fitted_generations"]), int(d["n_runs"]))
 
 
 def check_software_era(software_era: str) -> str:
@@ -213,16 +221,22 @@ def _predict_log(intercepts: dict[str, float], step: float, run: Run) -> float:
     return a + step * _era_feature(run.software_era)
 
 
-def grouped_residuals(runs: list[Run], key: Callable[[Run], str] = lambda r: r.family,
-                      software: bool = True) -> list[float]:
-    """log(actual MFU) - log(predicted) for each run, fitted without its whole group."""
+def held_out_residuals(runs: list[Run], key: Callable[[Run], str] = lambda r: r.family,
+                       software: bool = True) -> list[tuple[Run, float]]:
+    """(run, log(actual MFU) - log(predicted)) for each run, fitted without its whole group."""
     out = []
     for group in _groups(runs, key):
         train = [r for r in runs if key(r) != group]
         intercepts, step = _fit_coefficients(train, software)
-        out += [math.log(r.mfu) - _predict_log(intercepts, step, r)
+        out += [(r, math.log(r.mfu) - _predict_log(intercepts, step, r))
                 for r in runs if key(r) == group]
     return out
+
+
+def grouped_residuals(runs: list[Run], key: Callable[[Run], str] = lambda r: r.family,
+                      software: bool = True) -> list[float]:
+    """The held-out residuals alone."""
+    return [e for _, e in held_out_residuals(runs, key, software)]
 
 
 def _groups(runs: Iterable[Run], key: Callable[[Run], str]) -> list[str]:
@@ -232,8 +246,14 @@ def _groups(runs: Iterable[Run], key: Callable[[Run], str]) -> list[str]:
 def fit(runs: list[Run], software: bool = True) -> UtilizationModel:
     """The model fitted on `runs` (`software=False`: without the software step, for ablation)."""
     intercepts, step = _fit_coefficients(runs, software)
-    resid = grouped_residuals(runs, software=software)
-    sigma = round(_coverage_sigma(resid), 10)
+    resid = held_out_residuals(runs, software=software)
+    pooled = _coverage_sigma([e for _, e in resid])
+    sigma = {}
+    for era in SOFTWARE_ERAS:
+        mine = [e for r, e in resid if r.software_era == era]
+        # An era with too few held-out runs to set its own band keeps the pooled one.
+        sigma[era] = round(_coverage_sigma(mine) if len(mine) >= MIN_RUNS_FOR_ERA_SIGMA
+                           else pooled, 10)
     counts = Counter(r.generation for r in runs)
     # A generation with fewer than MIN_RUNS_FOR_SIGMA runs keeps the wider prior sigma.
     fitted = frozenset(g for g, n in counts.items() if n >= MIN_RUNS_FOR_SIGMA)
