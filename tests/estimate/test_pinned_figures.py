@@ -274,6 +274,24 @@ def test_case16_resnet50_from_s3_is_io_bound() -> None:
 
     d = estimate_vision("resnet-50", 1.28e6, 90, "A100", 8)
     assert d["io"]["io_bound"] and any("IO, not compute" in a for a in d["assumptions"])
+    # ImageNet (1.28M x 110 kB = 141 GB) fits in half of a p4d's 1,152 GiB: only the first of
+    # the 90 epochs waits on S3 (2.5 GB/s per node), the others read the page cache.
+    raw = d["io"]["data_gb_per_s_needed"] / 2.5
+    assert raw > 1 and d["io"]["time_factor"] == pytest.approx(1 + (raw - 1) / 90, rel=1e-3)
+    one = estimate_vision("resnet-50", 1.28e6, 1, "A100", 8)  # one pass: nothing cached
+    assert one["io"]["time_factor"] == pytest.approx(one["io"]["data_gb_per_s_needed"] / 2.5,
+                                                     rel=1e-3)
+
+
+def test_case16b_mlperf_resnet50_on_8_h100_inside_the_range() -> None:
+    # MLPerf Training v3.0, closed division, NVIDIA (result 3.0-2053, MXNet, 8 x H100-SXM5-80GB):
+    # ResNet-50 v1.5 to 75.9 % top-1 in 13.466 min (NVIDIA's published results table). The
+    # epoch count is not in that table: RN50 submissions converge in ~35-41 epochs; 37 taken.
+    from mlscope.estimate.vision import estimate_vision
+
+    d = estimate_vision("resnet-50", 1_281_167, 37, "H100", 8)
+    wall = d["wall_clock_hours"]
+    assert wall["p10"] <= 13.466 / 60 <= wall["p90"]
 
 
 def test_case17_finetune_fixed_costs_by_hand() -> None:

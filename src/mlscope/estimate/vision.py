@@ -20,6 +20,7 @@ from typing import Any
 from mlscope.catalog import data_text, get_catalog
 from mlscope.catalog.core import DEFAULT_REGION
 from mlscope.core.ranges import Range
+from mlscope.core.units import GIB
 from mlscope.errors import DoesNotFitError, InputError, UnknownNameError
 from mlscope.estimate.cluster import node_for
 from mlscope.estimate.io import plan_io
@@ -117,7 +118,8 @@ def estimate_vision(model: str, samples: float, epochs: float, hardware: str, co
     nodes = math.ceil(count / per_node)
     io = plan_io(m.bytes_per_sample * samples * epochs, wall.p10, wall.median, nodes,
                  m.params, 0.0, storage, spot.checkpoint_interval_hours,
-                 dataset_bytes=m.bytes_per_sample * samples)
+                 dataset_bytes=m.bytes_per_sample * samples,
+                 node_memory_bytes=instance.memory_gib * GIB if instance else None)
     if io.io_bound:
         accel_hours = accel_hours * io.time_factor
         mfu = mfu / io.time_factor
