@@ -48,3 +48,29 @@ def test_relative_export_resolves_against_the_spec(tmp_path: Path,
     spec = load_spec(REPO / "examples" / "recommender-actuals" / "mlscope.yaml")
     assert spec.billing is not None
     assert all(Path(p).exists() for p in spec.billing.exports())
+
+
+def test_report_billing_flag_adds_the_section_to_a_spec_without_one(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(REPO / "examples" / "recommender-actuals")  # a path relative to here
+    res = run("report", REPO / "examples" / "recommender" / "mlscope.yaml", "--billing",
+              "billing/GENERATED-cur2-2026-12_2027-01.parquet", "--as-of", "2027-01-21",
+              "-o", tmp_path / "out", "--json")
+    assert res.code == 0, res.err
+    d = res.json()
+    actuals = next(s for s in d["sections"] if s["id"] == "actuals")
+    assert actuals["status"] == "ok" and not d["failed"]
+    # The same figures as the spec that names the export itself.
+    spec = load_spec(REPO / "examples" / "recommender-actuals" / "mlscope.yaml")
+    own = build_report(spec, "mlscope.yaml", NOW).section("actuals").data["total"]
+    got = actuals["data"]["total"]
+    assert got["actual_to_date"] == pytest.approx(own["actual_to_date"])
+    for key in ("planned", "forecast"):
+        assert got[key] == pytest.approx(own[key])
+
+
+def test_report_billing_flag_with_a_missing_export_is_exit_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    res = run("report", REPO / "examples" / "recommender" / "mlscope.yaml", "--billing",
+              tmp_path / "missing.parquet", "-o", tmp_path / "out")
+    assert res.code == 2 and "not found" in res.err and res.err.strip().count("\n") == 0
+    assert not (tmp_path / "out").exists()  # nothing written

@@ -73,9 +73,12 @@ def plan(file: str, strict: bool, as_json: bool) -> None:
 @click.option("--loaded-rate", type=click.FloatRange(min=0, min_open=True),
               help="Loaded cost of one full-time person per year, USD (beats "
                    "plan.loaded_cost_usd_per_fte_year).")
+@click.option("--billing", "billing_export", metavar="PATH",
+              help="AWS billing export (CUR 2.0, legacy CUR or FOCUS: file, folder, glob or "
+                   "s3://) for the actual-vs-plan section; beats the spec's billing.export.")
 @json_option
 def report(file: str, out_dir: str, pdf: bool, as_of: dt.datetime | None,
-           loaded_rate: float | None, as_json: bool) -> None:
+           loaded_rate: float | None, billing_export: str | None, as_json: bool) -> None:
     """Write the sponsor report for FILE: one self-contained HTML page (works offline).
 
     Exit code 1 when a section failed (the page is still written, the failure shown in it).
@@ -83,7 +86,7 @@ def report(file: str, out_dir: str, pdf: bool, as_of: dt.datetime | None,
     from mlscope.report.build import write_report
 
     written = write_report(file, out_dir, pdf=pdf, as_of=as_of.date() if as_of else None,
-                           loaded_rate=loaded_rate)
+                           loaded_rate=loaded_rate, billing_export=billing_export)
     rep = written.report
     if as_json:
         print_json({**rep.to_dict(), "html": str(written.html_path),

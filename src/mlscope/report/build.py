@@ -7,6 +7,7 @@ same spec and date give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -96,10 +97,29 @@ class WrittenReport:
     size_bytes: int
 
 
+def with_billing_export(spec: ProjectSpec, export: str) -> ProjectSpec:
+    """The spec with its `billing.export` replaced by `export` (relative to the working folder).
+
+    The spec's tag keys are kept when it has a `billing:` section; the defaults otherwise.
+    """
+    from mlscope.spec.billing import BillingSection
+
+    if not export.startswith("s3://") and not glob.glob(export):
+        raise InputError(f"billing export {export} not found",
+                         "pass a CUR 2.0, legacy CUR or FOCUS export: a file, folder, glob or "
+                         "s3:// prefix")
+    keys = spec.billing.tag_keys if spec.billing is not None else None
+    section = (BillingSection(export=export, tag_keys=keys) if keys is not None
+               else BillingSection(export=export))
+    return spec.model_copy(update={"billing": section})
+
+
 def write_report(spec_path: str | Path, out_dir: str | Path, *, pdf: bool = False,
-                 as_of: dt.date | None = None,
-                 loaded_rate: float | None = None) -> WrittenReport:
+                 as_of: dt.date | None = None, loaded_rate: float | None = None,
+                 billing_export: str | None = None) -> WrittenReport:
     spec, locate = load_with_locator(spec_path)
+    if billing_export is not None:
+        spec = with_billing_export(spec, billing_export)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {out} exists and is not a folder",
