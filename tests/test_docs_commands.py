@@ -2,9 +2,9 @@
 
 Each shell block (bash, sh, shell, console) is read; every line that runs `mlscope` is parsed
 by the real click command tree (`make_context`, which checks the command path, every option
-name, choice and type, and the arguments) without executing it. A block preceded by
-`<!-- illustrative -->` (placeholders like FILE or `<bucket>`) is skipped. Blocks preceded by
-`<!-- run -->` are executed and their shown output compared with what the command prints.
+name, choice and type, and the arguments) without executing it. Blocks marked
+`<!-- illustrative: why -->` are parsed too (their paths need not exist): they are only not
+run. tests/test_docs_examples.py runs every other block and compares its shown output.
 """
 
 from __future__ import annotations
@@ -47,8 +47,6 @@ def _commands(path: Path) -> list[tuple[int, str]]:
     text = path.read_text()
     out = []
     for m in FENCE.finditer(text):
-        if "<!-- illustrative -->" in m.group("before"):
-            continue
         line_no = text[: m.start("body")].count("\n") + 1
         joined = m.group("body").replace("\\\n", " ")
         for i, line in enumerate(joined.splitlines()):
