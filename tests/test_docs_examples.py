@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,6 +244,64 @@ def _working_copy(tmp_path: Path) -> Shell:
     return Shell(work, home, {"HOME": str(home), "COLUMNS": "100"})
 
 
+def _tables(work: Path) -> None:
+    """experiments.md: an A/B export, two feature windows, logged predictions and labels."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    variant = np.where(np.arange(n) % 2 == 0, "A", "B")
+    converted = (rng.random(n) < np.where(variant == "A", 0.10, 0.12)).astype(int)
+    lines = ["unit_id,variant,converted", *(f"u{i},{v},{c}" for i, (v, c)
+                                            in enumerate(zip(variant, converted, strict=True)))]
+    (work / "units.csv").write_text("\n".join(lines) + "\n")
+    for name, shift in (("reference", 0.0), ("current", 3.0)):
+        pq.write_table(pa.table({"age": rng.normal(40 + shift, 10, 500).round(),
+                                 "plan": rng.choice(["free", "pro", "team"], 500)}),
+                       work / f"{name}.parquet")
+    score = rng.random(400)
+    bought = (rng.random(400) < score).astype(int)
+    (work / "predictions.csv").write_text("request_id,score\n" + "".join(
+        f"r{i},{x:.4f}\n" for i, x in enumerate(score)))
+    (work / "labels.csv").write_text("request_id,bought\n" + "".join(
+        f"r{i},{y}\n" for i, y in enumerate(bought) if i % 4))  # a quarter not labelled yet
+
+
+def _text(work: Path) -> None:
+    """calibrate.md and estimate.md: a small dataset folder and a corpus of JSON lines."""
+    rows = "".join(f"{i},{i % 7},item {i}\n" for i in range(300))
+    (work / "data").mkdir()
+    (work / "data" / "events.csv").write_text("user,rating,title\n" + rows)
+    docs = "".join(f'{{"text": "document {i}: the quick brown fox jumps over the lazy dog"}}\n'
+                   for i in range(300))
+    (work / "data" / "docs.jsonl").write_text(docs)
+    (work / "corpus.jsonl").write_text(docs)
+    (work / "corpus").mkdir()
+    (work / "corpus" / "part-0.jsonl").write_text(docs)
+
+
+def _pull_request(work: Path) -> None:
+    """costs.md: the recommender spec before (main/) and after (pr/, one notebook more)."""
+    spec = (work / "examples" / "recommender" / "mlscope.yaml").read_text()
+    changed = spec.replace("instance: ml.t3.medium\n        count: 4",
+                           "instance: ml.t3.medium\n        count: 5", 1)
+    assert changed != spec, "the recommender example lost its four dev notebooks"
+    for folder, text in (("main", spec), ("pr", changed)):
+        (work / folder).mkdir()
+        (work / folder / "mlscope.yaml").write_text(text)
+
+
+# Stand-ins for the files a page's examples take from the reader (small, seeded), written into
+# the working copy before the page runs: the command, its flags and the file's documented shape
+# are what is checked; pages that show no output for these commands promise no figures.
+READER_FILES: dict[str, Callable[[Path], None]] = {
+    "experiments.md": _tables, "calibrate.md": _text, "estimate.md": _text,
+    "costs.md": _pull_request,
+}
+
+
 RUNNABLE = [doc for doc in DOCS if any(b.why is None and b.steps for b in ALL[doc])]
 
 
@@ -251,6 +310,8 @@ def test_documented_examples_run_and_print_what_is_shown(
         doc: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     shell = _working_copy(tmp_path)
+    if doc.name in READER_FILES:
+        READER_FILES[doc.name](shell.cwd)
     monkeypatch.setenv("HOME", str(shell.home))
     monkeypatch.setenv("COLUMNS", "100")
     problems: list[str] = []
