@@ -163,7 +163,14 @@ def test_sample_path_gets_a_seeded_sample_of_the_data(run, tmp_path: Path, pytho
     assert seen.read_text().split() == ["100", "200", "400"]
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path, train_script: Path) -> None:
+def _interrupt_the_third_run(tmp_path: Path, sig: int) -> tuple[subprocess.Popen[str], str,
+                                                                  Path]:
+    """Start a calibration whose third run sleeps 60 s, send `sig` once that run has started.
+
+    mlscope is started with SIGINT ignored, as a shell starts a script's background job
+    (`mlscope calibrate ... &`) and as some test runners do: measured, the Ctrl-C then was
+    ignored and the 60 s run finished (exit 0), until the CLI made the signal its own.
+    """
     slow = tmp_path / "slow.py"
     slow.write_text(textwrap.dedent("""
         import os, sys, time
@@ -176,17 +183,21 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path, train_scri
     cmd = [sys.executable, "-m", "mlscope", "calibrate", *FAST, "--", sys.executable, str(slow),
            "{fraction}", str(pids)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (
             not pids.exists() or len(pids.read_text().split()) < 3):
         time.sleep(0.1)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     # The clean-up itself is bounded (TERM, 1 s, KILL, reap <= 5 s); the generous limit is
     # for a starved, niced process on a loaded 2-CPU machine, not for the clean-up.
     _, err = proc.communicate(timeout=90)
-    assert proc.returncode == 130
+    return proc, err, pids
+
+
+def _finished_runs_kept_and_the_run_stopped(tmp_path: Path, err: str, pids: Path) -> None:
     assert "--resume" in err
     state_files = list((tmp_path / "home" / "calibrate").glob("*.json"))
     assert len(state_files) == 1
@@ -195,6 +206,19 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path, train_scri
     slow_pid = int(pids.read_text().split()[-1])
     with pytest.raises(ProcessLookupError):
         os.kill(slow_pid, 0)  # the interrupted training process is gone
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path) -> None:
+    proc, err, pids = _interrupt_the_third_run(tmp_path, signal.SIGINT)
+    assert proc.returncode == 130, err
+    _finished_runs_kept_and_the_run_stopped(tmp_path, err, pids)
+
+
+def test_sigterm_stops_the_run_too(tmp_path: Path) -> None:
+    # Without a handler SIGTERM kills mlscope alone: the run, in its own session, goes on.
+    proc, err, pids = _interrupt_the_third_run(tmp_path, signal.SIGTERM)
+    assert proc.returncode == 143, err
+    _finished_runs_kept_and_the_run_stopped(tmp_path, err, pids)
 
 
 @pytest.mark.slow

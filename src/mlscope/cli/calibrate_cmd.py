@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -9,7 +10,8 @@ import click
 
 from mlscope.cli.output import console, fmt_hours, fmt_money, json_option, print_json
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _progress_printer(as_json: bool) -> Any:
@@ -272,26 +274,32 @@ def calibrate(budget: str | None, fractions: str | None, repeats: int | None, ax
         timeout_s=timeout_s, extra_runs=extra_runs, budget_s=budget_s, axis=axis,
         target_iterations=target_iterations, fixed=fixed_fraction or None,
         size_by=parse_columns(size_by) if size_by is not None else None)
+    from mlscope.estimate.empirical.measure import stop_signals_interrupt
+
     bar, update = _progress_printer(as_json)
     extra: dict[str, Any] = {} if runner is None else {"runner": runner}
     try:
-        if bar is not None:
-            bar.start()
-        try:
-            result = run_plan(plan, resume=resume, progress=update,
-                              target_fraction=target_fraction, epochs=epochs,
-                              instances=instances, region=region, speed_overrides=overrides,
-                              seed=seed, basis=basis, **extra)
-        finally:
+        # Ctrl-C (or SIGTERM) stops the run in progress and keeps the finished ones, even
+        # where this process was started with SIGINT ignored (a script's background job).
+        with stop_signals_interrupt():
             if bar is not None:
-                bar.stop()
+                bar.start()
+            try:
+                result = run_plan(plan, resume=resume, progress=update,
+                                  target_fraction=target_fraction, epochs=epochs,
+                                  instances=instances, region=region,
+                                  speed_overrides=overrides, seed=seed, basis=basis, **extra)
+            finally:
+                if bar is not None:
+                    bar.stop()
     except CommandFailedError as exc:
         _print_failure(exc, plan, as_json)
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo(f"Interrupted: finished runs are kept in {plan.state_path()}; continue with "
                    "the same command plus --resume", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_TERMINATED if getattr(exc, "signum", None) == signal.SIGTERM
+                 else EXIT_INTERRUPTED)
     if as_json:
         print_json(result.to_dict())
     else:

@@ -1,15 +1,17 @@
 """Run one command and measure its whole process tree: wall time, CPU time, peak RSS, GPU.
 
 CPU time comes from the kernel (`wait4` reports the child and every descendant it waited for);
-peak RSS is the largest sum of RSS over the live tree, polled with psutil, and never below the
-kernel's own per-process maximum. The command runs in its own session so that Ctrl-C reaches
+peak RSS is the largest sum of RSS over the live tree, polled from /proc, and never below the
+kernel's own per-process maximum; the time spent waiting for a CPU (run queue) from each
+thread's schedstat, so that a CPU-bound job slowed by its neighbours can be told from one
+that sleeps or waits on I/O. The command runs in its own session so that Ctrl-C reaches
 mlscope, which then stops the whole tree, rather than killing the child half-way.
 
 Stopping is bounded whatever the load: the process group and every descendant seen get TERM,
 then KILL after a short grace, and reaping waits at most `REAP_WAIT_S` (a process stuck in
-the kernel cannot hold mlscope). SIGINT is blocked while the child is being started, so an
-early Ctrl-C cannot leave a child nobody knows about, and ignored during the clean-up, so a
-second Ctrl-C cannot cut it short.
+the kernel cannot hold mlscope). A stop signal (SIGINT, SIGTERM) is recorded, not raised,
+while the child is being started (an early Ctrl-C cannot leave a child nobody knows about)
+and during the clean-up (a second one cannot cut it short), then acted on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mlscope.errors import InputError, require
 
@@ -41,6 +44,7 @@ class ProcessMeasurement:
     gpu_s: float | None = None  # GPU busy seconds (utilization x time), when a GPU is visible
     peak_gpu_mb: float | None = None
     gpu_name: str | None = None
+    wait_s: float | None = None  # waiting for a CPU (run queue), where the kernel reports it
 
 
 class _GpuSampler:
@@ -145,8 +149,28 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def _tree_rss(pid: int) -> int:
-    return sum(_rss(p) for p in _tree(pid))
+def _sched_wait(tree: list[int], waits: dict[int, int]) -> bool:
+    """Record the run-queue wait (ns, /proc/<pid>/task/*/schedstat) of each thread of
+    the tree's processes in `waits`; False where the kernel does not report it.
+
+    Wall time = CPU time + waiting for a CPU + blocked (sleep, I/O, a GPU): the wait tells a
+    CPU-bound job slowed by its neighbours from a job that sleeps, whatever the load. A thread
+    that ends between two polls keeps its last value (at most one poll of waiting is missed).
+    """
+    ok = False
+    for proc in tree:
+        try:
+            tasks = os.listdir(f"/proc/{proc}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{proc}/task/{tid}/schedstat") as fh:
+                    waits[int(tid)] = int(fh.read().split()[1])
+                ok = True
+            except (OSError, IndexError, ValueError):
+                continue
+    return ok
 
 
 def _descendants(pid: int) -> list[int]:
@@ -203,24 +227,92 @@ def _reap(pid: int) -> None:
         time.sleep(0.02)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Held:
+    """Stop signals (SIGINT, SIGTERM) recorded instead of acted on while installed.
+
+    Main thread only: elsewhere signals are not ours. A signal whose handler is SIG_IGN is
+    left alone (whoever ignored it meant it). Blocking the signals instead would be inherited
+    by a child started meanwhile (the mask survives exec); a handler is not (exec resets
+    caught signals to their default). `signal.signal` runs any handler already due before it
+    swaps, so a signal that arrived just before `restore` is recorded, not lost.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> _Held:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self.previous[sig] = signal.signal(sig, self._record)
+        return self
+
+    def _record(self, signum: int, frame: object) -> None:
+        self.pending.append(signum)
+
+    def restore(self) -> None:
+        while self.previous:
+            sig, handler = self.previous.popitem()
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    def replay(self) -> None:
+        """Act on a recorded signal: stop as Ctrl-C does (the caller cleans up)."""
+        if self.pending:
+            raise Interrupted(self.pending[0])
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT or SIGTERM) acted on: the runs so far are kept."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @contextlib.contextmanager
 def _shielded() -> Iterator[None]:
-    """Hold SIGINT while cleaning up, then act on it (main thread only: elsewhere signals are
-    not ours). Ignoring it instead lost a Ctrl-C that arrived during a slow clean-up on a
-    loaded machine: the run went on as if nothing had been pressed."""
+    """Hold stop signals while cleaning up, then act on them. Ignoring them instead lost a
+    Ctrl-C that arrived during a slow clean-up: the run went on as if nothing was pressed."""
+    held = _Held().install()
+    try:
+        yield
+    finally:
+        held.restore()
+    held.replay()
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """While inside: SIGINT and SIGTERM raise `Interrupted` (a KeyboardInterrupt), whatever
+    this process inherited, so that `measure_command` stops the run's whole tree.
+
+    A shell starts a background job of a script (`mlscope calibrate ... &`) with SIGINT
+    ignored, and so do some test runners and CI wrappers: measured, the Ctrl-C test then
+    failed every time (the signal was ignored and the 60 s run finished). And SIGTERM's
+    default kills mlscope but not the run, which is in its own session: it would go on,
+    unwatched. Main thread only; the previous handlers come back on exit.
+    """
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pending: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _tail(path: str) -> str:
@@ -240,62 +332,67 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
     # stderr goes to a file, not a pipe: a chatty command cannot block on a full pipe.
     fd, err_path = tempfile.mkstemp(prefix="mlscope-stderr-")
     os.close(fd)
+    # From before the child exists until `_watch` owns it, a stop signal is recorded, never
+    # raised: a KeyboardInterrupt between `Popen` returning and the `try` below would leave
+    # a child nobody stops.
+    held = _Held().install()
     try:
         with open(err_path, "wb") as err_fh:
-            # A Ctrl-C while the child is being started is held until `_watch` can stop it.
-            pending: list[int] = []
             try:
-                with _deferred_sigint(pending):
-                    proc = subprocess.Popen(
-                        list(argv), env=dict(env) if env is not None else None,
-                        stdout=subprocess.DEVNULL, stderr=err_fh, stdin=subprocess.DEVNULL,
-                        cwd=cwd, start_new_session=True)
+                proc = subprocess.Popen(
+                    list(argv), env=dict(env) if env is not None else None,
+                    stdout=subprocess.DEVNULL, stderr=err_fh, stdin=subprocess.DEVNULL,
+                    cwd=cwd, start_new_session=True)
             except OSError as exc:
                 raise InputError(f"cannot start `{argv[0]}`: {exc.strerror}",
                                  "check the command after `--` (path, permissions)") from None
             try:
-                result = _watch(proc.pid, gpu, timeout_s, err_path, bool(pending))
+                held.restore()  # from here a stop signal raises, inside this `try`
+                held.replay()
+                result = _watch(proc.pid, gpu, timeout_s, err_path)
             except BaseException:
-                proc.returncode = -signal.SIGINT  # stopped and reaped by _watch
+                with _shielded():
+                    _stop_group(proc.pid)
+                    _reap(proc.pid)
+                proc.returncode = -signal.SIGINT  # stopped and reaped: Popen must not wait
                 raise
             proc.returncode = result.exit_code  # reaped by wait4; tell Popen so it does not wait
             return result
     finally:
+        held.restore()
         with contextlib.suppress(OSError):
             os.unlink(err_path)
 
 
 def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
-           err_path: str, interrupted: bool = False) -> ProcessMeasurement:
+           err_path: str) -> ProcessMeasurement:
+    """Poll the tree until the leader exits; an exception leaves the stopping to the caller."""
     start = time.perf_counter()
     peak = 0
     last = start
-    try:
-        if interrupted:
-            raise KeyboardInterrupt
-        while True:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-            now = time.perf_counter()
-            if done:
-                break
-            peak = max(peak, _tree_rss(pid))
-            if gpu.active:
-                gpu.sample(now - last)
-            last = now
-            if timeout_s is not None and now - start > timeout_s:
-                with _shielded():
-                    _stop_group(pid)
-                    _reap(pid)
-                return ProcessMeasurement(now - start, 0.0, peak / 2**20, TIMEOUT_EXIT_CODE,
-                                          f"stopped after the {timeout_s:g} s timeout\n"
-                                          + _tail(err_path))
-            # Poll fast at first (short runs), then every 50 ms to keep the overhead small.
-            time.sleep(0.01 if now - start < 1.0 else 0.05)
-    except BaseException:
-        with _shielded():
-            _stop_group(pid)
-            _reap(pid)
-        raise
+    waits: dict[int, int] = {}
+    sched = True
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        now = time.perf_counter()
+        if done:
+            break
+        tree = _tree(pid)
+        peak = max(peak, sum(_rss(p) for p in tree))
+        if sched:
+            sched = _sched_wait(tree, waits)
+        if gpu.active:
+            gpu.sample(now - last)
+        last = now
+        if timeout_s is not None and now - start > timeout_s:
+            with _shielded():
+                _stop_group(pid)
+                _reap(pid)
+            return ProcessMeasurement(now - start, 0.0, peak / 2**20, TIMEOUT_EXIT_CODE,
+                                      f"stopped after the {timeout_s:g} s timeout\n"
+                                      + _tail(err_path))
+        # Poll fast at first (short runs), then every 50 ms to keep the overhead small.
+        time.sleep(0.01 if now - start < 1.0 else 0.05)
     wall = time.perf_counter() - start
     with _shielded():
         _stop_group(pid)  # leftovers the command started in the background belong to this run
@@ -307,24 +404,5 @@ def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
         exit_code=code, stderr_tail=_tail(err_path) if code != 0 else "",
         gpu_s=gpu.busy_s if gpu.active else None,
         peak_gpu_mb=gpu.peak_mb if gpu.active else None,
-        gpu_name=gpu.name if gpu.active else None)
-
-
-
-@contextlib.contextmanager
-def _deferred_sigint(pending: list[int]) -> Iterator[None]:
-    """Hold a SIGINT (record it in `pending`) while the child is started.
-
-    Blocking the signal instead would be inherited by the child (the signal mask survives
-    exec); a handler does not (exec resets caught signals to their default).
-    """
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        gpu_name=gpu.name if gpu.active else None,
+        wait_s=sum(waits.values()) / 1e9 if sched and waits else None)
