@@ -122,9 +122,10 @@ def _plan_lines(result: Any) -> list[str]:
     what = "iterations" if plan.get("axis") == "iterations" else "fractions"
     if plan.get("axis") == "iterations" and result.target_iterations:
         sizes = ", ".join(str(round(s["size"] * result.target_iterations)) for s in grown)
-    lines = [f"Plan: budget {plan['budget_s']:.0f} s, {plan.get('spent_s', 0):.1f} s spent on "
-             f"{len(plan.get('steps', []))} runs; growing {what} {sizes}; stopped because "
-             f"{plan.get('stop_reason')}"]
+    lines = [f"Plan: budget {plan['budget_s']:.0f} s for the whole calibration, "
+             f"{plan.get('spent_s', 0):.1f} s spent on {len(plan.get('steps', []))} runs plus "
+             f"mlscope's start-up and a reserve for the fit ({plan.get('overhead_s', 0):.1f} s); "
+             f"growing {what} {sizes}; stopped because {plan.get('stop_reason')}"]
     if plan.get("serial_check"):
         lines.append(f"Serial check {plan['serial_check']}")
     return lines
@@ -141,8 +142,9 @@ def _progress_line(planned: Any, run: Any, done: int) -> str:
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--budget", "budget", default=None, metavar="DURATION",
-              help="Time to spend on calibration runs, e.g. 60s, 5m (default 3m when no "
-                   "--fractions are given): sizes grow geometrically while it allows.")
+              help="Time for the whole calibration (the runs, mlscope's own start-up and the "
+                   "fit), e.g. 60s, 5m (default 3m when no --fractions are given): sizes grow "
+                   "geometrically while it allows.")
 @click.option("--fractions", default=None,
               help="Instead of a budget: data fractions to run at, comma-separated, each in "
                    "(0, 1] (1% also works).")
@@ -224,6 +226,9 @@ def calibrate(budget: str | None, fractions: str | None, repeats: int | None, ax
       mlscope calibrate --axis iterations --target-iterations 30 --budget 2m \\
           -- python train_als.py --iterations {iterations}
     """
+    import time
+
+    entered = time.monotonic()
     from mlscope.catalog import get_catalog
     from mlscope.errors import ConflictError, require
     from mlscope.estimate.empirical.budget import DEFAULT_BUDGET_S, parse_budget
@@ -276,6 +281,9 @@ def calibrate(budget: str | None, fractions: str | None, repeats: int | None, ax
         size_by=parse_columns(size_by) if size_by is not None else None)
     from mlscope.estimate.empirical.measure import stop_signals_interrupt
 
+    if budget_s is not None:
+        plan.overhead_s = _overhead_s(entered)
+
     bar, update = _progress_printer(as_json)
     extra: dict[str, Any] = {} if runner is None else {"runner": runner}
     try:
@@ -304,6 +312,32 @@ def calibrate(budget: str | None, fractions: str | None, repeats: int | None, ax
         print_json(result.to_dict())
     else:
         _table(result)
+
+
+# The fit and the output after the runs cost about what mlscope's start-up did (measured:
+# ~0.2-0.3 s of CPU each on a quiet machine, both slower alike on a busy one): reserve that,
+# and no less than FIT_RESERVE_MIN_S.
+FIT_RESERVE_FACTOR = 1.5
+FIT_RESERVE_MIN_S = 0.5
+
+
+def _overhead_s(entered: float) -> float:
+    """The budget spent before the first run plus the reserve for the fit: `--budget` covers
+    it all. Spent before: since this process started (the kernel's record) when the process
+    is mlscope itself; since the command was entered (`entered`, monotonic) when mlscope runs
+    inside another program (a test runner, a notebook), whose start-up is not ours."""
+    import contextlib
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    startup = time.monotonic() - entered
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if Path(sys.argv[0]).name == "mlscope" or getattr(spec, "name", None) == "mlscope.__main__":
+        with contextlib.suppress(psutil.Error):
+            startup = max(time.time() - psutil.Process().create_time(), startup)
+    return startup + max(FIT_RESERVE_MIN_S, FIT_RESERVE_FACTOR * startup)
 
 
 def _iteration_sizes(text: str, target: int) -> list[float]:

@@ -36,6 +36,11 @@ NOISE_FLOOR = 0.02
 # A stated prior on the growth exponent: most training is linear in its size or worse.
 EXPONENT_PRIOR_CENTRE = 1.0
 EXPONENT_PRIOR_SD = 1.0
+# On the iterations axis every iteration repeats the same work over the full data: growth is
+# linear in iterations unless the runs show otherwise (e.g. trees that deepen, early
+# stopping checks). A narrower stated prior, so that 2-3 iteration counts, which cannot pin
+# an intercept and an exponent at once, give F and the per-iteration cost.
+ITERATIONS_PRIOR_SD = 0.15
 DRAWS = 4000
 # A prior: growth laws change beyond what small runs show (caches, algorithms that switch
 # regime, distinct users or items that saturate). Log-SD added per tenfold extrapolation.
@@ -131,7 +136,8 @@ def _basis(model: str, param: float, x: np.ndarray) -> np.ndarray:
     return x * np.maximum(np.log(x * param), 0.0) / math.log(param)
 
 
-def _grid(x: np.ndarray) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarray]:
+def _grid(x: np.ndarray, prior_sd: float = 1.0
+          ) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarray]:
     """Every (family, parameter), its growth basis at x (G x n) and its log prior weight.
 
     The prior on the exponent (the local one at x = 1 for n log n, whose points cover about
@@ -144,7 +150,7 @@ def _grid(x: np.ndarray) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarra
     items += [("nlogn", float(n)) for n in NLOGN_GRID if n * float(x.min()) > math.e]
     basis = np.vstack([_basis(m, p, x) for m, p in items])
     exps = np.array([k if m == "power" else 1.0 + 1.0 / math.log(k) for m, k in items])
-    prior = -0.5 * ((exps - EXPONENT_PRIOR_CENTRE) / EXPONENT_PRIOR_SD) ** 2
+    prior = -0.5 * ((exps - EXPONENT_PRIOR_CENTRE) / prior_sd) ** 2
     return items, basis, prior - np.logaddexp.reduce(prior)
 
 
@@ -221,8 +227,8 @@ class _Posterior:
 
 
 def _posterior(levels: np.ndarray, lows: np.ndarray, w: np.ndarray,
-               repeat_sd: float) -> _Posterior:
-    items, basis, prior = _grid(levels)
+               repeat_sd: float, prior_sd: float = EXPONENT_PRIOR_SD) -> _Posterior:
+    items, basis, prior = _grid(levels, prior_sd)
     f, b, sse, inv = _fit_fb(basis, lows, w)
     n = levels.size
     # Noise: repeats at one size, what the best curve leaves unexplained (3 parameters), floor.
@@ -247,7 +253,7 @@ def _log_rms(values: Sequence[float] | np.ndarray) -> float:
 
 
 def leave_one_out(levels: np.ndarray, lows: np.ndarray, fixed_level: float | None,
-                  ) -> dict[float, float]:
+                  prior_sd: float = EXPONENT_PRIOR_SD) -> dict[float, float]:
     """log(predicted / measured) at each growing size when it is left out of the fit.
 
     Leaving out the largest is a real extrapolation test. The fixed-cost run is never left
@@ -261,7 +267,7 @@ def leave_one_out(levels: np.ndarray, lows: np.ndarray, fixed_level: float | Non
         if keep.sum() < 3:
             continue
         post = _posterior(levels[keep], lows[keep], size_weights(levels[keep], fixed_level),
-                          0.0)
+                          0.0, prior_sd)
         predicted = float(post.curve(post.best)(level))
         errors[float(level)] = math.log(max(predicted, 1e-12) / float(lows[i]))
     return errors
@@ -286,7 +292,8 @@ def envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target: float,
                     quantity: str, scale_data_part: float = 1.0, seed: int = 0,
-                    fixed_level: float | None = None) -> FitResult:
+                    fixed_level: float | None = None,
+                    prior_sd: float = EXPONENT_PRIOR_SD) -> FitResult:
     """Fit the runs and predict `target` (x) with a P10/P50/P90 range.
 
     Other work on the machine only ever adds time, so the curve goes through the fastest run
@@ -309,9 +316,9 @@ def fit_and_predict(x_values: Sequence[float], y_values: Sequence[float], target
     w = size_weights(levels, fixed_level)
     noise = repeat_noise(x, y)
     # Repeats scatter upwards on a busy machine: only a share of it is the curve's noise.
-    post = _posterior(levels, lows, w, min(noise, 0.5) / 2)
+    post = _posterior(levels, lows, w, min(noise, 0.5) / 2, prior_sd)
     best = post.curve(post.best)
-    loo = leave_one_out(levels, lows, fixed_level)
+    loo = leave_one_out(levels, lows, fixed_level, prior_sd)
     loo_error = _log_rms(list(loo.values()))
     ratio = target / float(levels.max())
     rng = np.random.default_rng(seed)

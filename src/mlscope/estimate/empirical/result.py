@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 
 from mlscope.errors import InputError
-from mlscope.estimate.empirical.fit import FitResult, fit_and_predict
+from mlscope.estimate.empirical.fit import (
+    EXPONENT_PRIOR_SD,
+    ITERATIONS_PRIOR_SD,
+    FitResult,
+    fit_and_predict,
+)
 from mlscope.estimate.empirical.plan import available_cpus
 from mlscope.estimate.empirical.targets import (
     InstanceEstimate,
@@ -39,6 +44,7 @@ class Run:
     iterations: int | None = None  # on the iterations axis
     over_budget: bool = False  # stopped at the end of the time budget: not fitted
     gpu_name: str | None = None
+    wait_s: float | None = None  # waiting for a CPU (run queue); None where not reported
 
     @property
     def x(self) -> float:
@@ -149,41 +155,62 @@ def _gpu_here(runs: Sequence[Run]) -> str | None:
     return catalog_accelerator(names[0])
 
 
-# A run is CPU-bound when its CPU time is at least this share of its wall time (on some run:
-# on a loaded machine even a CPU-bound job gets only part of a core most of the time).
-CPU_BOUND_SHARE = 0.5
+# A job is CPU-bound when it was running or waiting for a CPU (not sleeping, not on I/O or a
+# GPU) for at least this share of its wall time, summed over its threads: on a loaded machine
+# a CPU-bound job gets a small share of a core, but it still wants one all the time.
+CPU_BOUND_SHARE = 0.8
+# Where the kernel reports no run-queue wait: CPU time over wall time on some run.
+CPU_SHARE_WITHOUT_WAIT = 0.5
 MIN_CONTENTION_SD = 0.03
+RATIO_SPAN = 2.5  # the wall/CPU ratio is taken on runs within this factor of the largest size
+
+
+def runnable_share(run: Run) -> float:
+    """(CPU + run-queue wait) / wall: how much of the time the job wanted a CPU."""
+    if run.wall_s <= 0:
+        return 0.0
+    return (run.cpu_s + (run.wait_s or 0.0)) / run.wall_s
 
 
 def choose_basis(runs: Sequence[Run]) -> str:
-    """'cpu' when every growing run shows it is CPU-bound (some run near full speed), else 'wall'.
+    """'cpu' when the growing runs are CPU-bound relative to what they were granted, else 'wall'.
 
     Fitting CPU time keeps other processes' load out of the growth law: on a shared machine
     a run's wall time depends on what its neighbours did at that moment, and noise in the
-    growth exponent is multiplied by the extrapolation. The load comes back in once, as the
-    measured wall/CPU ratio (`cpu_to_wall`).
+    growth exponent is multiplied by the extrapolation, while a single-threaded CPU-bound
+    job's CPU seconds barely depend on them. The load comes back in once, as the measured
+    wall/CPU ratio of the largest runs (`cpu_to_wall`). CPU-bound is judged by the kernel's
+    run-queue wait: wall = CPU + waiting for a CPU + blocked, so a job slowed by neighbours
+    is told from one that sleeps, reads a disk or waits on a GPU, whatever the load.
     """
     grown = [r for r in runs if not r.fixed and r.wall_s > 0]
     if not grown:
         return "wall"
+    if all(r.wait_s is not None for r in grown):
+        total = sum(r.wall_s for r in grown)
+        share = sum(runnable_share(r) * r.wall_s for r in grown) / total
+        return "cpu" if share >= CPU_BOUND_SHARE else "wall"
     best = max(r.cpu_s / r.wall_s for r in grown)
-    return "cpu" if best >= CPU_BOUND_SHARE else "wall"
+    return "cpu" if best >= CPU_SHARE_WITHOUT_WAIT else "wall"
 
 
 def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
-    """Predicted CPU seconds x the wall/CPU ratio of the runs (load, threads, waiting).
+    """Predicted CPU seconds x the wall/CPU ratio of the largest runs (load, threads, waiting).
 
-    The ratio is the log-mean over runs weighted by their wall time (a long run averages the
-    load as the full job will), with its weighted spread as the range it adds.
+    The ratio is the log-mean over the growing runs within RATIO_SPAN of the largest size,
+    weighted by their wall time (a long run averages the load as the full job will; the
+    growing part is most of the full job), with its weighted spread as the range it adds.
     """
     import dataclasses
     import math
 
     from mlscope.estimate.empirical.fit import Quantiles
 
-    rows = [(math.log(r.wall_s / max(r.cpu_s, 1e-6)), r.wall_s) for r in runs if r.wall_s > 0]
-    logs = np.array([v for v, _ in rows])
-    weights = np.array([w for _, w in rows])
+    grown = [r for r in runs if not r.fixed and r.wall_s > 0]
+    top = max(r.x for r in grown) if grown else 0.0
+    near = [r for r in grown if r.x >= top / RATIO_SPAN] or [r for r in runs if r.wall_s > 0]
+    logs = np.array([math.log(r.wall_s / max(r.cpu_s, 1e-6)) for r in near])
+    weights = np.array([r.wall_s for r in near])
     weights = weights / weights.sum()
     mean = float(weights @ logs)
     sd = max(float(np.sqrt(weights @ (logs - mean) ** 2)), MIN_CONTENTION_SD)
@@ -191,7 +218,8 @@ def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
     samples = cpu.samples * np.exp(rng.normal(mean, sd, cpu.samples.size))
     return dataclasses.replace(
         cpu, samples=samples, prediction=Quantiles.of(samples), basis="cpu",
-        wall_per_cpu={"log_mean": mean, "log_sd": sd, "ratio": math.exp(mean)})
+        wall_per_cpu={"log_mean": mean, "log_sd": sd, "ratio": math.exp(mean),
+                      "runs": len(near)})
 
 
 def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.0,
@@ -208,13 +236,16 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
     x = [r.x for r in fit_runs]
     fixed_x = next((r.x for r in fit_runs if r.fixed), None) if fixed_level is not None else None
     chosen_basis = choose_basis(fit_runs) if basis == "auto" else basis
+    prior_sd = ITERATIONS_PRIOR_SD if target_iterations else EXPONENT_PRIOR_SD
     if chosen_basis == "cpu":
         cpu = fit_and_predict(x, [max(r.cpu_s, 1e-3) for r in fit_runs], target_fraction,
-                              "seconds", scale_data_part=epochs, seed=seed, fixed_level=fixed_x)
+                              "seconds", scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
+                              prior_sd=prior_sd)
         seconds = cpu_to_wall(cpu, fit_runs, seed)
     else:
         seconds = fit_and_predict(x, [r.wall_s for r in fit_runs], target_fraction, "seconds",
-                                  scale_data_part=epochs, seed=seed, fixed_level=fixed_x)
+                                  scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
+                                  prior_sd=prior_sd)
     # Memory is held per epoch, not accumulated: epochs do not scale it.
     memory = fit_and_predict(x, [r.peak_rss_mb for r in fit_runs], target_fraction,
                              "peak_rss_mb", seed=seed + 1, fixed_level=fixed_x)
@@ -242,6 +273,17 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
         f"runs on this machine were timed while it did other work; the range includes the "
         f"run-to-run scatter seen ({seconds.noise:.0%} log-SD noise)",
     ]
+    ratio = seconds.wall_per_cpu
+    if ratio is not None:
+        assumptions.append(
+            f"the growth was fitted on CPU seconds (the runs were CPU-bound: runnable "
+            f"{_median([runnable_share(r) for r in fit_runs if not r.fixed]) or 0:.0%} of their "
+            f"wall time) and converted to wall time by the wall/CPU ratio of the largest runs, "
+            f"{ratio['ratio']:.2f} (log-SD {ratio['log_sd']:.2f}): the full job is assumed to "
+            "run under the same load and threads as they did")
+    else:
+        assumptions.append("the growth was fitted on wall seconds (the runs were not CPU-bound, "
+                           "or --basis wall): other load on this machine is part of the fit")
     if measured_on:
         assumptions.append(f"runs were SageMaker training jobs on {measured_on}: their training "
                            "time (no provisioning or image download) is what was fitted; CPU "

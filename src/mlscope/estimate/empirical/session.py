@@ -89,6 +89,9 @@ class CalibrationPlan:
     fixed: float | None = FIXED_FRACTION  # size of the fixed-cost run (None: no such run)
     start: float | None = None  # first growing size of the budget ladder
     size_by: list[str] | None = None  # columns whose distinct counts drive the cost
+    # Seconds of the budget spent outside the runs: mlscope's own start-up before `execute`
+    # and a reserve for the fit and output after it (not part of the identity).
+    overhead_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.axis not in AXES:
@@ -250,7 +253,7 @@ def _run_one(plan: CalibrationPlan, planned: PlannedRun, env_base: dict[str, str
                measured.peak_rss_mb, measured.exit_code, planned.threads, planned.warmup,
                measured.gpu_s, measured.peak_gpu_mb, fixed=planned.fixed,
                size=drivers.size(sample_path), iterations=iterations, over_budget=over,
-               gpu_name=measured.gpu_name)
+               gpu_name=measured.gpu_name, wait_s=measured.wait_s)
 
 
 @dataclass
@@ -291,8 +294,8 @@ def execute(plan: CalibrationPlan, resume: bool = False, progress: Progress | No
     # Runs replayed from a saved state were paid for already: they count against the budget.
     replayed_s = 0.0
 
-    def spent() -> float:
-        return replayed_s + time.monotonic() - started
+    def spent() -> float:  # the budget covers the whole calibration, not only the runs
+        return plan.overhead_s + replayed_s + time.monotonic() - started
 
     def do(planned: PlannedRun, total: int, cap: float | None) -> Run:
         nonlocal replayed_s, started
@@ -351,7 +354,8 @@ def execute(plan: CalibrationPlan, resume: bool = False, progress: Progress | No
                               "seconds": run.wall_s, "over_budget": run.over_budget})
             else:
                 summary["serial_check"] = "skipped: a 1-thread run would not fit the budget"
-        summary.update(budget_s=plan.budget_s, stop_reason=ladder.stop_reason, steps=steps)
+        summary.update(budget_s=plan.budget_s, stop_reason=ladder.stop_reason, steps=steps,
+                       overhead_s=plan.overhead_s)
     summary["spent_s"] = spent()
     return Execution([done[p.key] for p in finished], path, summary)
 
