@@ -314,11 +314,11 @@ def calibrate(budget: str | None, fractions: str | None, repeats: int | None, ax
         _table(result)
 
 
-# The fit and the output after the runs cost about what mlscope's start-up did (measured:
-# ~0.2-0.3 s of CPU each on a quiet machine, both slower alike on a busy one): reserve that,
-# and no less than FIT_RESERVE_MIN_S.
-FIT_RESERVE_FACTOR = 1.5
-FIT_RESERVE_MIN_S = 0.5
+# The fit and the output after the runs cost less than mlscope's start-up (measured: ~0.1 s
+# against ~0.2 s on a quiet machine, both slower alike on a busy one): reserve half the
+# start-up, and no less than FIT_RESERVE_MIN_S.
+FIT_RESERVE_FACTOR = 0.5
+FIT_RESERVE_MIN_S = 0.3
 
 
 def _overhead_s(entered: float) -> float:
