@@ -244,14 +244,13 @@ class _Held:
         self.pending: list[int] = []
         self.previous: dict[int, Any] = {}
 
-    def install(self) -> _Held:
+    def install(self) -> None:
         import threading
 
         if threading.current_thread() is threading.main_thread():
             for sig in STOP_SIGNALS:
                 if signal.getsignal(sig) is not signal.SIG_IGN:
                     self.previous[sig] = signal.signal(sig, self._record)
-        return self
 
     def _record(self, signum: int, frame: object) -> None:
         self.pending.append(signum)
@@ -279,8 +278,9 @@ class Interrupted(KeyboardInterrupt):
 def _shielded() -> Iterator[None]:
     """Hold stop signals while cleaning up, then act on them. Ignoring them instead lost a
     Ctrl-C that arrived during a slow clean-up: the run went on as if nothing was pressed."""
-    held = _Held().install()
+    held = _Held()
     try:
+        held.install()
         yield
     finally:
         held.restore()
@@ -335,8 +335,9 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
     # From before the child exists until `_watch` owns it, a stop signal is recorded, never
     # raised: a KeyboardInterrupt between `Popen` returning and the `try` below would leave
     # a child nobody stops.
-    held = _Held().install()
+    held = _Held()
     try:
+        held.install()  # inside the `try`: whatever it swapped is restored
         with open(err_path, "wb") as err_fh:
             try:
                 proc = subprocess.Popen(
@@ -351,10 +352,10 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
                 held.replay()
                 result = _watch(proc.pid, gpu, timeout_s, err_path)
             except BaseException:
-                with _shielded():
+                proc.returncode = -signal.SIGINT  # stopped and reaped below: Popen must not
+                with _shielded():  # wait (set first: a signal held here re-raises on exit)
                     _stop_group(proc.pid)
                     _reap(proc.pid)
-                proc.returncode = -signal.SIGINT  # stopped and reaped: Popen must not wait
                 raise
             proc.returncode = result.exit_code  # reaped by wait4; tell Popen so it does not wait
             return result
