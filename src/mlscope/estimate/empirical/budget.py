@@ -185,7 +185,17 @@ class Ladder:
             if top is None:
                 return None
         below = top / FINAL_RATIO
-        size = top if below <= last * STEP_RATIOS[0] else min(below, last * STEP_RATIOS[1])
+        fixed = self.fixed_cost(runs)
+        unseen = min(r.seconds for r in grown if r.size == last) - fixed < (
+            SIGNIFICANT_GROWTH * fixed)
+        if unseen or below <= last * STEP_RATIOS[0]:
+            # No growth above the noise yet (a superlinear job's small sizes are all
+            # start-up): climbing to X / FINAL_RATIO first would spend a run, and its fixed
+            # cost, on another size that shows nothing. Go to X; the pair is completed below
+            # it (or above, once the growth is measured) with what the budget has left.
+            size = top
+        else:
+            size = min(below, last * STEP_RATIOS[1])
         # The command may run only some sizes (whole iterations): the largest that fits.
         for shrink in (1.0, 0.9, 0.8, 0.7):
             quantized = self.quantize(max(size * shrink, lo))
