@@ -24,6 +24,9 @@ How a block reads:
   else must match exactly, rich tables' box characters included (tables are drawn at
   COLUMNS=100).
 
+A block of any language preceded by `<!-- file: PATH -->` is a file the page shows: it is
+written to PATH in the working copy when the page reaches it (report.md's draft.yaml).
+
 A block preceded (within two lines) by `<!-- illustrative: why -->` is not run (the bare
 `<!-- illustrative -->` of the first version still works, counted as "no reason given"): its
 commands need real AWS, a browser, a server that stays up, someone's SSH keys, files the
@@ -49,6 +52,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```\n?", re.S | re.M)
 MARKER = re.compile(r"<!--\s*illustrative(?:\s*:\s*(?P<why>.*?))?\s*-->", re.S)
+FILE = re.compile(r"<!--\s*file:\s*(?P<path>[\w./-]+)\s*-->")
 EXIT = re.compile(r"#\s*exit\s+(?P<code>\d+)\s*$")
 OPERATORS = {";", "&&", "||", "|", "&"}
 
@@ -70,6 +74,8 @@ class Block:
     lang: str
     why: str | None  # not None: illustrative, with the reason the page gives
     steps: list[Step] = field(default_factory=list)
+    writes: str | None = None  # a `<!-- file: PATH -->` block: its text is written to PATH
+    text: str = ""
 
 
 def _console_steps(body: str, first: int) -> list[Step]:
@@ -81,7 +87,7 @@ def _console_steps(body: str, first: int) -> list[Step]:
             start, text = i, lines[i][2:]
             while text.endswith("\\") and i + 1 < len(lines):
                 i += 1
-                text = text[:-1] + " " + lines[i].strip()
+                text = text[:-1].rstrip() + " " + lines[i].strip()
             steps.append(Step(first + start, text, []))
         elif steps:
             shown = steps[-1].shown
@@ -99,7 +105,7 @@ def _script_steps(body: str, first: int) -> list[Step]:
         start, text = i, lines[i].strip()
         while text.endswith("\\") and i + 1 < len(lines):
             i += 1
-            text = text[:-1] + " " + lines[i].strip()
+            text = text[:-1].rstrip() + " " + lines[i].strip()
         if text and not text.startswith("#"):
             steps.append(Step(first + start, text, None))
         i += 1
@@ -112,12 +118,16 @@ def blocks(doc: Path) -> list[Block]:
     out: list[Block] = []
     for m in FENCE.finditer(text):
         lang, body = m.group("lang"), m.group("body")
+        before = "\n".join(text[: m.start()].splitlines()[-2:])
+        first = text[: m.start("body")].count("\n") + 1
+        written = FILE.search(before)
+        if written:
+            out.append(Block(doc, first - 1, lang, None, writes=written.group("path"), text=body))
+            continue
         if lang not in SHELL_LANGS and not (lang == "" and re.search(r"^\$ ", body, re.M)):
             continue
-        before = "\n".join(text[: m.start()].splitlines()[-2:])
         marker = MARKER.search(before)
         why = None if marker is None else (marker.group("why") or "no reason given")
-        first = text[: m.start("body")].count("\n") + 1
         block = Block(doc, first - 1, lang or "console", why)
         block.steps = (_console_steps(body, first) if block.lang == "console"
                        else _script_steps(body, first))
@@ -293,12 +303,17 @@ def _pull_request(work: Path) -> None:
         (work / folder / "mlscope.yaml").write_text(text)
 
 
+def _own_spec(work: Path) -> None:
+    """report.md: the reader's own mlscope.yaml (the bundled recommender stands in)."""
+    shutil.copy(work / "examples" / "recommender" / "mlscope.yaml", work / "mlscope.yaml")
+
+
 # Stand-ins for the files a page's examples take from the reader (small, seeded), written into
 # the working copy before the page runs: the command, its flags and the file's documented shape
 # are what is checked; pages that show no output for these commands promise no figures.
 READER_FILES: dict[str, Callable[[Path], None]] = {
     "experiments.md": _tables, "calibrate.md": _text, "estimate.md": _text,
-    "costs.md": _pull_request,
+    "costs.md": _pull_request, "report.md": _own_spec,
 }
 
 
@@ -316,6 +331,9 @@ def test_documented_examples_run_and_print_what_is_shown(
     monkeypatch.setenv("COLUMNS", "100")
     problems: list[str] = []
     for block in ALL[doc]:
+        if block.writes is not None:  # the page shows this file: the reader saves it
+            (shell.cwd / block.writes).write_text(block.text)
+            continue
         if block.why is not None:
             continue
         for step in block.steps:
@@ -336,7 +354,7 @@ def test_documented_examples_run_and_print_what_is_shown(
 
 def test_every_shell_example_is_run_or_marked_with_a_reason(
         capsys: pytest.CaptureFixture[str]) -> None:
-    ran = [b for d in DOCS for b in ALL[d] if b.why is None]
+    ran = [b for d in DOCS for b in ALL[d] if b.why is None and b.writes is None]
     marked = [b for d in DOCS for b in ALL[d] if b.why is not None]
     assert all(b.steps for b in ran), [f"{b.doc.name}:{b.line}" for b in ran if not b.steps]
     with capsys.disabled():
@@ -356,3 +374,31 @@ def test_markers_carry_a_reason() -> None:
             if b.why is not None and not _reason_is_given(b.why)]
     assert not bare, f"say why these are illustrative (<!-- illustrative: why -->): {bare}"
 
+
+
+def test_shown_files_stay_in_the_working_copy() -> None:
+    paths = [b.writes for d in DOCS for b in ALL[d] if b.writes is not None]
+    assert paths, "report.md's draft.yaml lost its <!-- file: --> marker"
+    assert all(not Path(p).is_absolute() and ".." not in Path(p).parts for p in paths), paths
+
+
+def test_blocks_markers_continuations_and_wildcards(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- illustrative -->\n```console\n$ mlscope serve\n```\n\n"
+        "<!-- illustrative: needs AWS -->\n```bash\nmlscope deploy x\n```\n\n"
+        "```console\n$ mlscope cost schedule --expr 'x' \\\n    --month 2026-03  # exit 2\n"
+        "Error: bad ...\n$ mlscope explain a\nline 1\n...\nlast\n```\n\n"
+        "```python\nprint('not shell')\n```\n")
+    bare, aws, ran = blocks(page)
+    assert (bare.why, aws.why, ran.why) == ("no reason given", "needs AWS", None)
+    first, second = ran.steps
+    assert first.text.startswith("mlscope cost schedule --expr 'x' --month 2026-03")
+    assert (first.code, first.shown, second.code) == (2, ["Error: bad ..."], 0)
+    assert second.shown == ["line 1", "...", "last"]
+    assert _matches(second.shown, ["line 1", "last"])
+    assert _matches(second.shown, ["line 1", "a", "b", "last"])
+    assert not _matches(second.shown, ["line 1", "a", "lost"])
+    assert _matches(["Error: bad ..."], ["Error: bad token at 3"])
+    assert not _matches(["Error: bad ..."], ["Error: good token"])
+    assert not _matches(["a"], ["a", "b"])
