@@ -143,3 +143,45 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        line = aws_environment_problem(exc)
+        if line is None:
+            raise
+        click.echo(f"Error: {line}", err=True)
+        sys.exit(2)
+
+
+# AWS answers that mean "your credentials or permissions", not a bug in mlscope.
+_AWS_AUTH_CODES = frozenset({"AccessDenied", "AccessDeniedException", "ExpiredToken",
+                             "ExpiredTokenException", "InvalidClientTokenId",
+                             "UnrecognizedClientException", "InvalidAccessKeyId",
+                             "SignatureDoesNotMatch"})
+
+
+def aws_environment_problem(exc: BaseException) -> str | None:
+    """One line naming the problem and the fix when `exc` is AWS's environment, else None.
+
+    botocore is imported only here, after something failed, and only if it is installed (an
+    exception cannot be botocore's otherwise): start-up stays light.
+    """
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    from botocore import exceptions as bx
+
+    fix_creds = ("configure AWS credentials (AWS_PROFILE, `aws configure`, or OIDC in CI) "
+                 "or point the command at a local endpoint")
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return f"no AWS credentials found ({exc}); {fix_creds}"
+    if isinstance(exc, bx.ProfileNotFound):
+        return f"{exc}; set AWS_PROFILE to a profile in ~/.aws/config"
+    if isinstance(exc, bx.NoRegionError):
+        return "no AWS region configured; pass --region or set AWS_DEFAULT_REGION"
+    if isinstance(exc, bx.EndpointConnectionError):
+        return f"{exc}; check the network or the endpoint URL"
+    if isinstance(exc, bx.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _AWS_AUTH_CODES:
+            return (f"AWS refused the request ({code}: "
+                    f"{exc.response.get('Error', {}).get('Message', '')}); check the "
+                    "credentials and their IAM permissions")
+    return None
