@@ -106,3 +106,20 @@ def test_bad_budgets_are_refused_with_the_fix(text: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_budget(text)
     assert "e.g. --budget 60s" in caught.value.one_line()
+
+
+def test_no_visible_growth_goes_straight_up_then_fills_the_pair_below() -> None:
+    """The forest of the benchmark: at 1 % its growth was 7 % of the 1.9 s start-up."""
+    ladder = Ladder(budget_s=22.0, warmup=False)
+    runs = [Measured(0.001, 1.93, fixed=True), Measured(0.01, 2.07)]
+    step = ladder.next(runs, 1.1 + 4.0)
+    assert step is not None and step.kind == "grow" and step.size > 0.05  # not 0.01 x 2.5
+    runs.append(Measured(step.size, 1.93 + 50 * step.size))
+    spent = 1.1 + 4.0 + runs[-1].seconds
+    # Not a repeat: a second size near the top, which pins the exponent there: a larger one
+    # while it fits, else top / 2.5 (here the budget left affords only that).
+    fill = ladder.next(runs, spent)
+    assert fill is not None and fill.kind == "grow" and fill.size not in {r.size for r in runs}
+    fill = ladder.next(runs, 22.0 - 1.1 * (1.93 + 50 * step.size / 2.5) / 0.9)
+    assert fill is not None and fill.kind == "grow"
+    assert fill.size == pytest.approx(step.size / 2.5, rel=0.1)

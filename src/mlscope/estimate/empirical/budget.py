@@ -120,12 +120,28 @@ class Ladder:
         if at_top < self.repeats and self.predict(runs, top.size) <= remaining * PLAN_SHARE:
             return Step(top.size, "repeat", self.predict(runs, top.size))
         if top.size >= self.target:
-            return self._repeat_or_stop(runs, remaining, "reached the target size")
-        plan = self._plan_growth(runs, grown, remaining)
+            return self._fill_pair(runs, grown, remaining) or self._repeat_or_stop(
+                runs, remaining, "reached the target size")
+        plan = self._plan_growth(runs, grown, remaining) or self._fill_pair(runs, grown,
+                                                                             remaining)
         if plan:
             return plan
         return self._repeat_or_stop(runs, remaining,
                                     "the next larger size would not fit in the budget")
+
+    def _fill_pair(self, runs: Sequence[Measured], grown: list[Measured],
+                   remaining: float) -> Step | None:
+        """The pair's lower size, X / FINAL_RATIO, when the ladder went straight to X (no
+        growth showed below it) and no size near it was measured: a repeat of a size already
+        measured tells less about the exponent at the top than a second size there does."""
+        top = grown[-1].size
+        below = self.quantize(top / FINAL_RATIO)
+        sizes = {r.size for r in grown}
+        near = any(top / (FINAL_RATIO * STEP_RATIOS[0]) <= s < top / 1.2 for s in sizes)
+        if near or below in sizes or below >= top or below <= min(sizes):
+            return None
+        cost = self.predict(runs, below)
+        return Step(below, "grow", cost) if cost <= remaining * PLAN_SHARE else None
 
     def _stop(self, reason: str) -> Step | None:
         self.stop_reason = reason
