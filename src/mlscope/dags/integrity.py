@@ -6,7 +6,10 @@ with variables and connections stubbed. The findings, one line each:
 - a file that does not import (the error's last line and the line in the file);
 - a cycle (Airflow refuses the DAG);
 - a file slower to load than 0.5 s (AWS's MWAA CI/CD sample fails DAGs over 0.5 s: top-level
-  work runs at every parse, every 30 s per file, on the scheduler's machine);
+  work runs at every parse, every 30 s per file, on the scheduler's machine); the time a busy
+  machine kept the loader waiting for a CPU (Linux run-queue wait) is not counted, so a clean
+  file does not fail because other jobs share the CI machine, while top-level calls, I/O and
+  sleeps still count in full;
 - per DAG, in one line: no owner (or Airflow's default `airflow`), tasks without retries, no
   tags, and schedule problems (catchup on with a start date in the past backfills every missed
   run on the first deploy);
