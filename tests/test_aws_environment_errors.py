@@ -20,6 +20,11 @@ def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # ty
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata wait
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # boto3's default session caches the credentials it resolved for earlier tests (moto's
+    # fixtures set stub keys): start from none, as a fresh process does.
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     monkeypatch.chdir(tmp_path)
 
 
