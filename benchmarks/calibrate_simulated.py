@@ -17,7 +17,7 @@ import statistics
 
 import numpy as np
 
-from mlscope.estimate.empirical.budget import Ladder, Measured
+from mlscope.estimate.empirical.budget import Ladder, drive
 from mlscope.estimate.empirical.fit import fit_and_predict
 
 EXPONENTS = (0.8, 1.0, 1.3, 1.7, 2.1, 2.6)
@@ -28,16 +28,8 @@ def simulate(fixed: float, full: float, k: float, noise: float, share: float,
              rng: np.random.Generator) -> tuple[float, bool, float] | None:
     """(P50 / truth - 1, truth inside [P10, P90], P90 / P10), or None when nothing was fitted."""
     ladder = Ladder(budget_s=share * full - OVERHEAD_S, warmup=False)
-    runs: list[Measured] = []
-    spent = 0.0
-    while (step := ladder.next(runs, spent)) is not None:
-        seconds = (fixed + (full - fixed) * step.size ** k) * float(np.exp(rng.normal(0, noise)))
-        cap = ladder.timeout_for(spent)
-        over = seconds > cap
-        seconds = min(seconds, cap)
-        spent += seconds
-        runs.append(Measured(step.size, seconds, step.kind == "fixed", step.kind == "warmup",
-                             over))
+    runs = drive(ladder, lambda size: (fixed + (full - fixed) * size ** k)
+                 * float(np.exp(rng.normal(0, noise))))
     fit = [r for r in runs if not r.over_budget]
     if len({r.size for r in fit}) < 2:
         return None

@@ -6,23 +6,13 @@ import numpy as np
 import pytest
 
 from mlscope.errors import InputError
-from mlscope.estimate.empirical.budget import Ladder, Measured, parse_budget
+from mlscope.estimate.empirical.budget import Ladder, Measured, drive, parse_budget
 from mlscope.estimate.empirical.fit import fit_and_predict
 
 
 def simulate(ladder: Ladder, fixed: float, b: float, k: float) -> list[Measured]:
     """Run the ladder against t(x) = fixed + b*x**k, stopping runs at the budget cap."""
-    runs: list[Measured] = []
-    spent = 0.0
-    while (step := ladder.next(runs, spent)) is not None:
-        seconds = fixed + b * step.size ** k
-        cap = ladder.timeout_for(spent)
-        over = seconds > cap
-        seconds = min(seconds, cap)
-        spent += seconds
-        runs.append(Measured(step.size, seconds, step.kind == "fixed", step.kind == "warmup",
-                             over))
-    return runs
+    return drive(ladder, lambda size: fixed + b * size ** k)
 
 
 @pytest.mark.parametrize("k", [0.8, 1.0, 1.3, 2.0, 2.8])

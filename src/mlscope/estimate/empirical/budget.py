@@ -254,3 +254,22 @@ class Ladder:
 def describe(steps: Sequence[Step], reason: str | None) -> str:
     sizes = ", ".join(f"{s.size:g}" for s in steps if s.kind == "grow")
     return f"sizes {sizes}; stopped: {reason or 'not finished'}"
+
+
+def drive(ladder: Ladder, seconds_at: Callable[[float], float]) -> list[Measured]:
+    """Run the ladder against a simulated job: `seconds_at(size)` times each step, and a run
+    longer than what the budget has left is stopped at that cap (as the real runner does).
+
+    For tests and benchmarks that check the ladder and fit on laws whose truth is known.
+    """
+    runs: list[Measured] = []
+    spent = 0.0
+    while (step := ladder.next(runs, spent)) is not None:
+        seconds = seconds_at(step.size)
+        cap = ladder.timeout_for(spent)
+        over = seconds > cap
+        seconds = min(seconds, cap)
+        spent += seconds
+        runs.append(Measured(step.size, seconds, step.kind == "fixed", step.kind == "warmup",
+                             over))
+    return runs
