@@ -10,8 +10,10 @@ training groups to minimise their median |error|.
 
 Prints, per grouping: median |error| of P50 accelerator-hours, coverage of [P10, P90], median
 P90/P10, and the constant's median |error|. Targets (issue 11): median <= 12 %, coverage >= 80 %,
-median P90/P10 <= 2.0, lower error than the constant. Runs marked as more than one clean pass
-are listed, not scored. Run: .venv/bin/python benchmarks/estimate_accuracy.py [--runs]
+median P90/P10 <= 2.0, lower error than the constant. Ablations print the fit without the
+software step and with one band for every accelerator count beside it. Runs marked as more
+than one clean pass are listed, not scored.
+Run: .venv/bin/python benchmarks/estimate_accuracy.py [--runs]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlscope.core.ranges import Z90
 from mlscope.estimate.shapes import resolve_shape
 from mlscope.estimate.training import TrainingSetup, estimate_training
 from mlscope.estimate.utilization import UNKNOWN_COUNT, Run, fit, grouped_residuals, load_runs
@@ -39,10 +42,13 @@ def best_constant(train: list[Run]) -> float:
     return float(grid[int(np.argmin(errs))])
 
 
-def predict(run: Run, train: list[Run], software: bool = True) -> tuple[float, float, float]:
-    model = fit(train, software)
+def predict(run: Run, train: list[Run], software: bool = True, count_band: bool = True,
+            era: str | None = None) -> tuple[float, float, float]:
+    """P10/P50/P90 accelerator-hours, priced in the run's own software era unless `era`."""
+    model = fit(train, software, count_band)
     shape = resolve_shape(params=run.params)
-    setup = TrainingSetup(shape, run.tokens, seq_len=run.seq_len, software_era=run.software_era)
+    setup = TrainingSetup(shape, run.tokens, seq_len=run.seq_len,
+                          software_era=era or run.software_era)
     est = estimate_training(setup, run.accelerator, run.count or UNKNOWN_COUNT, util=model)
     h = est.accelerator_hours
     return h.p10, h.median, h.p90
@@ -56,8 +62,8 @@ def chosen_inside(train: list[Run]) -> bool:
     return err(True) < err(False)
 
 
-def evaluate(runs: list[Run], key: Key, software: bool | None = True
-             ) -> list[tuple[Run, tuple[float, float, float], float]]:
+def evaluate(runs: list[Run], key: Key, software: bool | None = True, count_band: bool = True,
+             era: str | None = None) -> list[tuple[Run, tuple[float, float, float], float]]:
     """Held-out predictions; `software=None` chooses the software step inside each fold."""
     out = []
     for group in sorted({key(r) for r in runs}):
@@ -66,7 +72,7 @@ def evaluate(runs: list[Run], key: Key, software: bool | None = True
         use = chosen_inside(train) if software is None else software
         for run in (r for r in runs if key(r) == group):
             ideal = 6 * run.params * run.tokens / (run.peak_tflops * 1e12 * 3600)
-            out.append((run, predict(run, train, use), ideal / c))
+            out.append((run, predict(run, train, use, count_band, era), ideal / c))
     return out
 
 
@@ -87,7 +93,12 @@ def main() -> None:
     excluded = [r for r in load_runs(include_excluded=True) if not r.fitted]
     orgs = len({r.organization for r in runs})
     print(f"{len(runs)} fitted runs from {orgs} organizations, {len({r.family for r in runs})} "
-          f"families; {len(excluded)} more listed but not fitted (not one clean whole run)\n")
+          f"families; {len(excluded)} more listed but not fitted (not one clean whole run)")
+    model = fit(runs)
+    bands = ", ".join(f"{n:,}: {math.exp(2 * Z90 * model.sigma_at('modern', n)):.2f}"
+                      for n in (8, 64, 1000, 16384))
+    print(f"fit on all runs: band sigma ~ count ** -{model.count_exponent:g} (counts "
+          f"{model.count_range[0]:,}-{model.count_range[1]:,}); modern P90/P10 at {bands}\n")
     by_family = evaluate(runs, lambda r: r.family)
     by_org = evaluate(runs, lambda r: r.organization)
     if "--runs" in sys.argv:
@@ -113,6 +124,22 @@ def main() -> None:
     print("\nablation, same folds, fit without the software-stack step:")
     summarize("family left out", evaluate(runs, lambda r: r.family, software=False))
     summarize("organization left out", evaluate(runs, lambda r: r.organization, software=False))
+    print("\nablation, same folds, one band for every accelerator count (count exponent 0):")
+    summarize("family left out", evaluate(runs, lambda r: r.family, count_band=False))
+    summarize("organization left out", evaluate(runs, lambda r: r.organization,
+                                                 count_band=False))
+    print("\npre-2023 runs priced as if planned today (the CLI default, no --software-era), "
+          "family left out:")
+    for band, label in ((True, "with the count band"), (False, "one band for every count")):
+        rows = evaluate(runs, lambda r: r.family, count_band=band, era="modern")
+        summarize(f"{label}", [x for x in rows if x[0].software_era == "pre-2023"])
+    unsure = [r for r in runs if "verify" in r.source]
+    if unsure:
+        kept = [r for r in runs if r not in unsure]
+        print(f"\nsensitivity: without the {len(unsure)} runs whose source says 'verify' "
+              f"({', '.join(r.name for r in unsure)}), refitted:")
+        summarize("family left out", evaluate(kept, lambda r: r.family))
+        summarize("organization left out", evaluate(kept, lambda r: r.organization))
     print("\nnot fitted (not one clean whole run):")
     for r in excluded:
         print(f"  {r.name}: {r.excluded_why}")

@@ -31,9 +31,15 @@ G4DN_XL_OD = 0.526
 # step a modern software stack adds (the default for a run planned today).
 A = {"hopper": -1.2940362174, "ampere": -1.0797705223, "tpu": -1.1517758283}
 STEP = 0.2756236146
-SIGMA = 0.2878541871  # modern software era
+# The band: sigma of log MFU = level (modern era, at 1,000 accelerators) x (count / 1000) **
+# -exponent, the count clamped to the 8..16,384 the calibration runs span.
+LEVEL, COUNT_EXPONENT = 0.1907851364, 0.24
 POWER = math.sqrt(0.55 * 0.90)  # median board power share of TDP
 PUE = 1.15
+
+
+def sigma(count: int) -> float:
+    return LEVEL * (min(max(count, 8), 16384) / 1000) ** -COUNT_EXPONENT
 
 
 def mfu(gen: str) -> float:
@@ -85,7 +91,7 @@ def test_case1_7b_on_8_h100_hours_dollars_energy_memory() -> None:
     h = hours(6 * 7e9 * 2e12, H100_PEAK, "hopper")
     assert e.accelerator_hours.median == pytest.approx(h, rel=1e-6)
     assert e.accelerator_hours.p90 / e.accelerator_hours.median == pytest.approx(
-        math.exp(Z90 * SIGMA), rel=1e-6)
+        math.exp(Z90 * sigma(8)), rel=1e-6)
     wall = h / 8
     c = io_cost(7e9, 0, wall)
     assert e.io is not None and e.io.cost_usd == pytest.approx(c, rel=1e-9)
@@ -136,7 +142,8 @@ def test_case3_qlora_65b_on_one_l40s_is_priced_on_g6e_xlarge() -> None:
     assert e.flops.model_flops == pytest.approx(flops, rel=1e-9)
     compute_h = flops / (L40S_PEAK * 3600 * prior_mfu(0.30))  # ada: uncalibrated, prior
     assert e.io is not None and e.wall_clock_hours is not None
-    p10, p90 = finetune_wall(compute_h, 0.35, e.io.checkpoint_hours)  # prior sigma 0.35
+    # Ada is uncalibrated: the wider of the prior sigma 0.35 and the band at one accelerator.
+    p10, p90 = finetune_wall(compute_h, max(0.35, sigma(1)), e.io.checkpoint_hours)
     assert (e.wall_clock_hours.p10, e.wall_clock_hours.p90) == pytest.approx((p10, p90),
                                                                              rel=1e-6)
     c = io_cost(trainable, 65e9 - trainable, compute_h)
@@ -239,7 +246,7 @@ def test_case13_io_bound_run_is_slowed_and_warned() -> None:
     fast = est(1e5, 1e12, "H100", 1)
     assert fast.io is not None and fast.io.io_bound
     compute_hours = 6e5 * 1e12 / (H100_PEAK * 3600 * mfu("hopper"))
-    wall_p10 = compute_hours * math.exp(-Z90 * SIGMA)
+    wall_p10 = compute_hours * math.exp(-Z90 * sigma(1))
     need = 4e12 / 1e9 / (wall_p10 * 3600)
     assert fast.io.data_gbs_needed == pytest.approx(need, rel=1e-6)
     assert fast.io.time_factor == pytest.approx(need / 2.5, rel=1e-6)
@@ -298,7 +305,7 @@ def test_case17_finetune_fixed_costs_by_hand() -> None:
     e = est(1e9, 1e7, "H100", 1, finetune="full")
     compute_h = 6e9 * 1e7 / (H100_PEAK * 3600 * mfu("hopper"))
     assert e.io is not None and e.wall_clock_hours is not None
-    p10, p90 = finetune_wall(compute_h, SIGMA, e.io.checkpoint_hours)
+    p10, p90 = finetune_wall(compute_h, sigma(1), e.io.checkpoint_hours)
     assert (e.wall_clock_hours.p10, e.wall_clock_hours.p90) == pytest.approx((p10, p90),
                                                                              rel=1e-6)
     assert e.io.checkpoint_hours == pytest.approx(14 * 1e9 / 1e9 / 2.5 / 3600)  # one save

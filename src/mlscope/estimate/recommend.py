@@ -161,7 +161,7 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
             if recompute not in flops_memo:
                 flops_memo[recompute] = setup.flops(recompute).model_flops
             work = flops_memo[recompute]
-            median, sigma = util.distribution(acc.generation, setup.software_era)
+            median, sigma = util.distribution(acc.generation, setup.software_era, count)
             step = (work / setup.tokens * 4e6) / (count * peak * median) * found.time_factor
             comm, _ = communication_factor(setup.shape.params * setup.trainable_fraction, found,
                                            count, inst, step)

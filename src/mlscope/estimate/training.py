@@ -326,7 +326,7 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     flops = setup.flops(memory.strategy.recompute)
 
     util = util or default_model()
-    mfu_median, mfu_sigma = util.distribution(acc.generation, setup.software_era)
+    mfu_median, mfu_sigma = util.distribution(acc.generation, setup.software_era, count)
     peak = acc.peak_tflops(precision) * 1e12
     step_tokens = 4e6
     step_seconds = (flops.model_flops / setup.tokens * step_tokens) / (
@@ -430,6 +430,12 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
         f"peak {acc.peak_tflops(precision):g} TFLOPS dense {precision}",
         f"energy: {POWER_SHARE.p10:.0%}-{POWER_SHARE.p90:.0%} of TDP ({tdp:g} W) x PUE {PUE}",
     ]
+    widening = util.sigma_at(setup.software_era, count) / util.sigma_at(setup.software_era)
+    if widening > 1.5:
+        assumptions.append(
+            f"the utilization band is {widening:.1f}x as wide (log scale) as for a 1,000-"
+            "accelerator run: published runs on a few nodes scatter more (tuned code beside "
+            "first attempts); a short measured run of your own code narrows it")
     if count_source == "min-fit":
         assumptions.append("no --count given: wall-clock at the smallest count that fits "
                            f"({count})")

@@ -21,11 +21,19 @@ accelerator count) was dropped: it made leave-one-family-out error worse.
 sigma comes from *grouped* cross-validation: each model family is left out in turn and
 predicted by a fit on the others, because runs of one family share an efficiency and leaving
 one run out inside a family is optimistic. The P10-P90 range therefore reflects how far a new
-family falls from the fit. It is set per software era: modern runs scatter more (big labs
-beside small teams and one-node runs) than the pre-2023 runs, which were all large, tuned
-projects, so one pooled sigma would cover modern runs -- the ones a user plans -- less often
-than it claims. Runs marked in the `fit` column as not one clean pass (restarts,
-long-context stages, distillation) are loaded but never fitted.
+family falls from the fit. It depends on the accelerator count and the software era:
+
+    sigma(count, era) = level[era] · (count / 1000) ** -count_exponent,
+
+count clamped to the counts the runs span. Runs on a few nodes (one-node llm.c and nanoGPT
+runs, phi-1.5 on 32 GPUs, TinyLlama on 16) land anywhere from 0.6x to 1.6x the fit -- tuned
+hobby code beside first attempts -- while runs of hundreds to thousands of accelerators, by
+teams with tuned stacks, sit within ~25 % of it; one band for both was too wide for the large
+runs and too narrow for the small ones. The exponent is chosen by the held-out residuals'
+Gaussian likelihood on a grid (0-0.5), the level per era so that the P10-P90 band holds 80 %
+of them. Modern runs keep their own level because they scatter more than the pre-2023 runs,
+which were all large, tuned projects. Runs marked in the `fit` column as not one clean pass
+(restarts, long-context stages, distillation) are loaded but never fitted.
 
 The fit runs at build time (`tools/build_catalog.py --fit`) and ships as
 `catalog/data/utilization_fit.json`; `default_model()` reads it, and a test checks that
@@ -59,8 +67,12 @@ RIDGE = 1.0
 HUBER = 0.3
 MIN_RUNS_FOR_SIGMA = 3
 MIN_RUNS_FOR_ERA_SIGMA = 8
-# A run whose accelerator count is not published is planned at this many.
+# A run whose accelerator count is not published is planned at this many; the sigma levels
+# are stated at the same count.
 UNKNOWN_COUNT = 1000
+REF_COUNT = UNKNOWN_COUNT
+# The count exponents tried for the band (0 = one band for every count).
+COUNT_EXPONENTS = tuple(i / 50 for i in range(26))
 # Software stacks: runs that finished in MODERN_FROM or later are "modern".
 SOFTWARE_ERAS = ("modern", "pre-2023")
 MODERN_FROM = 2023
@@ -103,37 +115,54 @@ class Run:
 class UtilizationModel:
     intercepts: dict[str, float]  # log MFU per generation, pre-2023 software
     modern_step: float  # log MFU gained by a software stack from 2023 on
-    sigma: dict[str, float]  # of log MFU, per software era
+    sigma: dict[str, float]  # of log MFU, per software era, at REF_COUNT accelerators
     fitted_generations: frozenset[str]
     n_runs: int
+    count_exponent: float = 0.0  # sigma ~ count ** -count_exponent
+    count_range: tuple[int, int] = (REF_COUNT, REF_COUNT)  # the counts the runs span
 
     def median(self, generation: str, software_era: str = "modern") -> float:
         a = self.intercepts.get(generation, math.log(PRIORS.get(generation, PRIORS["other"])))
         return min(math.exp(a + self.modern_step * _era_feature(software_era)), 0.75)
 
-    def distribution(self, generation: str, software_era: str = "modern"
-                     ) -> tuple[float, float]:
-        """(median MFU, sigma of log MFU) for a run on a generation with that software."""
-        era_sigma = self.sigma[check_software_era(software_era)]
-        sigma = era_sigma if generation in self.fitted_generations else max(PRIOR_SIGMA,
-                                                                            era_sigma)
+    def sigma_at(self, software_era: str = "modern", count: int | None = None) -> float:
+        """The band's sigma of log MFU for a run on `count` accelerators (None: unknown)."""
+        return self.sigma[check_software_era(software_era)] * _count_scale(
+            count, self.count_exponent, self.count_range)
+
+    def distribution(self, generation: str, software_era: str = "modern",
+                     count: int | None = None) -> tuple[float, float]:
+        """(median MFU, sigma of log MFU) for a run on `count` accelerators of a generation."""
+        fitted_sigma = self.sigma_at(software_era, count)
+        sigma = fitted_sigma if generation in self.fitted_generations else max(PRIOR_SIGMA,
+                                                                               fitted_sigma)
         return self.median(generation, software_era), sigma
 
-    def quantiles(self, generation: str, software_era: str = "modern") -> dict[str, float]:
-        median, sigma = self.distribution(generation, software_era)
+    def quantiles(self, generation: str, software_era: str = "modern",
+                  count: int | None = None) -> dict[str, float]:
+        median, sigma = self.distribution(generation, software_era, count)
         return {"p10": median * math.exp(-Z90 * sigma), "p50": median,
                 "p90": min(0.9, median * math.exp(Z90 * sigma))}
 
     def to_dict(self) -> dict[str, Any]:
         return {"intercepts": self.intercepts, "modern_step": self.modern_step,
-                "sigma": self.sigma, "fitted_generations": sorted(self.fitted_generations),
-                "n_runs": self.n_runs}
+                "sigma": self.sigma, "count_exponent": self.count_exponent,
+                "count_range": list(self.count_range),
+                "fitted_generations": sorted(self.fitted_generations), "n_runs": self.n_runs}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> UtilizationModel:
+        lo, hi = d.get("count_range", (REF_COUNT, REF_COUNT))
         return cls({k: float(v) for k, v in d["intercepts"].items()}, float(d["modern_step"]),
                    {k: float(v) for k, v in d["sigma"].items()},
-                   frozenset(d["fitted_generations"]), int(d["n_runs"]))
+                   frozenset(d["fitted_generations"]), int(d["n_runs"]),
+                   float(d.get("count_exponent", 0.0)), (int(lo), int(hi)))
+
+
+def _count_scale(count: int | None, exponent: float, span: tuple[int, int]) -> float:
+    """How much wider the band is at `count` than at REF_COUNT (never extrapolated)."""
+    n = min(max(count or REF_COUNT, span[0]), span[1])
+    return float((n / REF_COUNT) ** -exponent)
 
 
 def check_software_era(software_era: str) -> str:
@@ -243,21 +272,44 @@ def _groups(runs: Iterable[Run], key: Callable[[Run], str]) -> list[str]:
     return sorted({key(r) for r in runs})
 
 
-def fit(runs: list[Run], software: bool = True) -> UtilizationModel:
-    """The model fitted on `runs` (`software=False`: without the software step, for ablation)."""
+def fit(runs: list[Run], software: bool = True, count_band: bool = True) -> UtilizationModel:
+    """The model fitted on `runs`; for ablation, `software=False` drops the software step and
+    `count_band=False` gives every count the same band."""
     intercepts, step = _fit_coefficients(runs, software)
     resid = held_out_residuals(runs, software=software)
-    pooled = _coverage_sigma([e for _, e in resid])
-    sigma = {}
-    for era in SOFTWARE_ERAS:
-        mine = [e for r, e in resid if r.software_era == era]
-        # An era with too few held-out runs to set its own band keeps the pooled one.
-        sigma[era] = round(_coverage_sigma(mine) if len(mine) >= MIN_RUNS_FOR_ERA_SIGMA
-                           else pooled, 10)
+    known = [r.count or UNKNOWN_COUNT for r in runs]
+    span = (min(known), max(known))
+    exponents = COUNT_EXPONENTS if count_band else (0.0,)
+    exponent, sigma = max(((k, _era_levels(resid, k, span)) for k in exponents),
+                          key=lambda ks: _log_likelihood(resid, ks[0], ks[1], span))
     counts = Counter(r.generation for r in runs)
     # A generation with fewer than MIN_RUNS_FOR_SIGMA runs keeps the wider prior sigma.
     fitted = frozenset(g for g, n in counts.items() if n >= MIN_RUNS_FOR_SIGMA)
-    return UtilizationModel(intercepts, step, sigma, fitted, len(runs))
+    return UtilizationModel(intercepts, step, sigma, fitted, len(runs), exponent, span)
+
+
+def _era_levels(resid: list[tuple[Run, float]], exponent: float, span: tuple[int, int]
+                ) -> dict[str, float]:
+    """Per-era sigma at REF_COUNT so the band holds 80 % of that era's held-out residuals."""
+    scaled = [(r, abs(e) / _count_scale(r.count, exponent, span)) for r, e in resid]
+    pooled = _coverage_sigma([z for _, z in scaled])
+    levels = {}
+    for era in SOFTWARE_ERAS:
+        mine = [z for r, z in scaled if r.software_era == era]
+        # An era with too few held-out runs to set its own band keeps the pooled one.
+        levels[era] = round(_coverage_sigma(mine) if len(mine) >= MIN_RUNS_FOR_ERA_SIGMA
+                            else pooled, 10)
+    return levels
+
+
+def _log_likelihood(resid: list[tuple[Run, float]], exponent: float,
+                    levels: dict[str, float], span: tuple[int, int]) -> float:
+    """Gaussian log-likelihood of the held-out residuals under the band (constants dropped)."""
+    total = 0.0
+    for r, e in resid:
+        s = levels[r.software_era] * _count_scale(r.count, exponent, span)
+        total -= math.log(s) + 0.5 * (e / s) ** 2
+    return total
 
 
 def runs_digest() -> str:
