@@ -84,3 +84,17 @@ def test_cli_tokens(run, tmp_path: Path) -> None:
     if out["method"] == "bytes-per-token":
         assert out["tokens"] == 100
     assert out["rows"] == 1
+
+
+@pytest.mark.parametrize("content", [b'{"model": {"type": "BPE", "vocab": ', b"\xff\xfe\x00binary",
+                                     b'{"version": "1.0"}'])
+def test_malformed_tokenizer_file_is_one_line_exit_2(run, tmp_path: Path, content: bytes) -> None:
+    pytest.importorskip("tokenizers")
+    data = tmp_path / "a.txt"
+    data.write_text("hello world\n")
+    bad = tmp_path / "tokenizer.json"
+    bad.write_bytes(content)
+    res = run("dataset", "tokens", str(data), "--tokenizer", str(bad))
+    assert res.code == 2
+    assert "Traceback" not in res.err and len(res.err.strip().splitlines()) == 1
+    assert "not a readable tokenizer.json" in res.err

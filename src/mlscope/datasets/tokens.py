@@ -86,7 +86,13 @@ def _hf_tokenizer(path: Path) -> tuple[str, TokenCounter]:
         raise EngineMissingError("the `tokenizers` library is not installed",
                                  "pip install 'mlscope[tokens]' to count with a "
                                  "tokenizer.json") from None
-    tok = Tokenizer.from_file(str(path))
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception with the parser's message
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path} is not a readable tokenizer.json ({reason})",
+                         "pass a tokenizer.json saved by `tokenizers` or `transformers`, "
+                         "tiktoken:<encoding>, or leave --tokenizer out") from None
     return f"tokenizers:{path.name}", lambda text: tok.encode(text).ids
 
 
