@@ -198,3 +198,25 @@ def test_bad_parallel_degrees(run, extra: list[str], needle: str) -> None:  # ty
     res = run("estimate", "training", "--params", "7e9", "--tokens", "1e11", "--accelerator",
               "H100", "--count", "8", *extra)
     assert res.code == 2 and needle in res.err and res.err.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("args", [
+    # A fine-tune (fixed start-up, evaluation and checkpoint costs) and an IO-bound run (a
+    # 100k-parameter model on 1e12 tokens) are where the search used to price less than the
+    # estimate printed above it.
+    ["--model", "llama-2-70b", "--finetune", "qlora", "--tokens", "50M", "--deadline", "3d"],
+    ["--params", "1e5", "--tokens", "1e12", "--deadline", "30d"],
+    ["--params", "7e9", "--tokens", "2e11", "--budget", "200000"],
+])
+def test_recommendation_is_priced_as_the_estimate_prints_it(run, args: list[str]) -> None:
+    res = run("estimate", "training", *args, "--json")
+    assert res.code == 0, res.err
+    out = res.json()
+    best = out["best"]
+    assert best is not None
+    assert (best["instance_type"], best["count"], best["purchase"]) == (
+        out["instance"]["type"], out["count"], out["purchase"])
+    for key in ("p10", "p50", "p90"):
+        assert best["wall_clock_hours"][key] == pytest.approx(
+            out["wall_clock_by_purchase"][best["purchase"]][key], rel=1e-9)
+        assert best["cost_usd"][key] == pytest.approx(out["cost_usd"][key], rel=1e-9)

@@ -221,7 +221,7 @@ def training(params: float | None, active_params: float | None, model_name: str 
                      accelerators=[hardware] if hardware and count is None and is_acc
                      else None,
                      instance_types=[hardware] if hardware and not is_acc else None,
-                     spot=spot)
+                     spot=spot, storage=storage)
         rec_dict = rec.to_dict()
         if not result and rec.best is not None:
             # The table shows the recommended configuration, so the two never disagree.

@@ -15,7 +15,7 @@ from mlscope.core.ranges import Range
 from mlscope.errors import InputError
 from mlscope.estimate.cluster import communication_factor
 from mlscope.estimate.memory import MemoryPlan, plan
-from mlscope.estimate.training import TrainingSetup
+from mlscope.estimate.training import TrainingSetup, job_wall_clock, plus_fixed
 from mlscope.estimate.utilization import default_model
 from mlscope.pricing import (
     DEFAULT_SPOT,
@@ -98,7 +98,7 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
            budget_usd: float | None = None, regions: list[str] | None = None,
            purchases: list[str] | None = None, services: tuple[str, ...] = ("ec2", "sagemaker"),
            accelerators: list[str] | None = None, instance_types: list[str] | None = None,
-           spot: SpotAssumptions = DEFAULT_SPOT) -> Recommendation:
+           spot: SpotAssumptions = DEFAULT_SPOT, storage: str = "s3") -> Recommendation:
     """Every instance x node count x purchase option that can train the job, priced.
 
     Proposed only: accelerators whose catalog `use` is training (unless named), multi-node
@@ -165,15 +165,17 @@ def search(setup: TrainingSetup, deadline_hours: float | None = None,
             step = (work / setup.tokens * 4e6) / (count * peak * median) * found.time_factor
             comm, _ = communication_factor(setup.shape.params * setup.trainable_fraction, found,
                                            count, inst, step)
-            wall = Range(work / (peak * count * 3600.0)) / Range(median, sigma) * (
+            compute = Range(work / (peak * count * 3600.0)) / Range(median, sigma) * (
                 found.time_factor * comm)
+            # IO-bound stretch and fine-tune fixed costs, as the estimate prints them.
+            wall, io, _ = job_wall_clock(setup, compute, nodes, storage, spot)
             for purchase in purchases:
                 if purchase == "spot" and nodes >= LARGE_SPOT_FLEET and not explicit_spot:
                     continue  # large spot fleets only when asked for (capacity is rarely there)
                 rp = run_price(inst, purchase, nodes, wall, spot)
                 if rp is None:
                     continue
-                w, cost = rp.wall_clock_hours, rp.cost_usd
+                w, cost = rp.wall_clock_hours, plus_fixed(rp.cost_usd, io.cost_usd)
                 candidates.append(Option(
                     inst, acc.name, count, nodes, purchase, w, cost, found.per_accelerator_gb,
                     found.zero_stage,

@@ -242,7 +242,7 @@ class TrainingEstimate:
         return out
 
 
-def _plus(r: Range, usd: float) -> Range:
+def plus_fixed(r: Range, usd: float) -> Range:
     """A cost range plus a fixed amount (shifts P10 and P90 alike)."""
     if usd <= 0:
         return r
@@ -282,6 +282,39 @@ def _plan_at(setup: TrainingSetup, acc: Accelerator, count: int | None, per_node
                      if pinned and smallest is None else None)
     raise does_not_fit(w, acc.name, acc.memory_gb, count, per_node, pinned, smallest,
                        smallest_free, free)
+
+
+def job_wall_clock(setup: TrainingSetup, compute_wall: Range, nodes: int, storage: str,
+                   spot: SpotAssumptions) -> tuple[Range, IoPlan, list[str]]:
+    """The run's wall-clock from its compute-bound wall-clock: stretched when data loading,
+    not compute, sets the pace, and for fine-tunes with the fixed costs small jobs pay.
+
+    One function for the estimator and the config search, so the configuration the search
+    recommends is judged on the same hours the estimate then prints.
+    """
+    trainable = setup.shape.params * setup.trainable_fraction
+    io = plan_io(setup.tokens * TOKENIZED_BYTES_PER_TOKEN, compute_wall.p10,
+                 compute_wall.median, nodes, trainable,
+                 setup.shape.params - trainable if setup.finetune in FROZEN_BYTES else 0.0,
+                 storage, spot.checkpoint_interval_hours)
+    wall = compute_wall
+    if io.io_bound:
+        # Data loading, not compute, sets the pace: the accelerators wait for it.
+        wall = wall * io.time_factor
+    if setup.finetune == "none":
+        return wall, io, []
+    # Small jobs are dominated by what pre-training runs amortise: start-up, evaluation
+    # passes and checkpoint saves (not inside the utilization fitted on pre-training runs).
+    evals = wall * FINETUNE_EVAL_FACTOR / FINETUNE_EFFICIENCY
+    wall = Range.from_p10_p90(evals.p10 + FINETUNE_STARTUP_HOURS.p10 + io.checkpoint_hours,
+                              evals.p90 + FINETUNE_STARTUP_HOURS.p90 + io.checkpoint_hours)
+    note = (f"fine-tune fixed costs: start-up {FINETUNE_STARTUP_HOURS.p10 * 60:.0f}-"
+            f"{FINETUNE_STARTUP_HOURS.p90 * 60:.0f} min (image pull, model load), evaluation "
+            f"passes {FINETUNE_EVAL_FACTOR.p10 - 1:.0%}-{FINETUNE_EVAL_FACTOR.p90 - 1:.0%} of "
+            f"training time, checkpoint saves {io.checkpoint_hours * 60:,.1f} min; fine-tune "
+            f"efficiency {FINETUNE_EFFICIENCY.p10:.1f}-{FINETUNE_EFFICIENCY.p90:.1f} of "
+            "pre-training utilization (a prior checked on Alpaca 7B, not fitted)")
+    return wall, io, [note]
 
 
 def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = None,
@@ -344,32 +377,10 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
     wall = accel_hours / count
     nodes = math.ceil(count / instance.accelerator_count) if instance else max(
         1, math.ceil(count / DEFAULT_PER_NODE))
-    trainable = setup.shape.params * setup.trainable_fraction
-    io = plan_io(setup.tokens * TOKENIZED_BYTES_PER_TOKEN, wall.p10, wall.median, nodes,
-                 trainable, setup.shape.params - trainable if setup.finetune in FROZEN_BYTES
-                 else 0.0, storage, spot.checkpoint_interval_hours)
-    if io.io_bound:
-        # Data loading, not compute, sets the pace: the accelerators wait for it.
-        mfu = mfu / io.time_factor
-        accel_hours = accel_hours * io.time_factor
-        wall = accel_hours / count
-    fixed_notes: list[str] = []
-    if setup.finetune != "none":
-        # Small jobs are dominated by what pre-training runs amortise: start-up, evaluation
-        # passes and checkpoint saves (not inside the utilization fitted on pre-training runs).
-        evals = wall * FINETUNE_EVAL_FACTOR / FINETUNE_EFFICIENCY
-        extra10 = FINETUNE_STARTUP_HOURS.p10 + io.checkpoint_hours
-        extra90 = FINETUNE_STARTUP_HOURS.p90 + io.checkpoint_hours
-        wall = Range.from_p10_p90(evals.p10 + extra10, evals.p90 + extra90)
+    wall, io, fixed_notes = job_wall_clock(setup, wall, nodes, storage, spot)
+    if io.io_bound or fixed_notes:
         accel_hours = wall * float(count)
         mfu = Range(flops.model_flops / (peak * 3600.0)) / accel_hours
-        fixed_notes.append(
-            f"fine-tune fixed costs: start-up {FINETUNE_STARTUP_HOURS.p10 * 60:.0f}-"
-            f"{FINETUNE_STARTUP_HOURS.p90 * 60:.0f} min (image pull, model load), evaluation "
-            f"passes {FINETUNE_EVAL_FACTOR.p10 - 1:.0%}-{FINETUNE_EVAL_FACTOR.p90 - 1:.0%} of "
-            f"training time, checkpoint saves {io.checkpoint_hours * 60:,.1f} min; fine-tune "
-            f"efficiency {FINETUNE_EFFICIENCY.p10:.1f}-{FINETUNE_EFFICIENCY.p90:.1f} of "
-            "pre-training utilization (a prior checked on Alpaca 7B, not fitted)")
 
     assumptions = list(flops.assumptions) + list(memory.notes) + list(io.notes) + fixed_notes
     if not acc.trains:
@@ -397,7 +408,7 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
             rp = run_price(instance, option, n_instances, wall, spot)
             if rp is None:
                 continue
-            costs[option] = _plus(rp.cost_usd, io.cost_usd)
+            costs[option] = plus_fixed(rp.cost_usd, io.cost_usd)
             walls[option] = rp.wall_clock_hours
             flags[option] = list(rp.price.flags)
             factors[option] = rp.time_factor

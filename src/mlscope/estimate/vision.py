@@ -24,7 +24,7 @@ from mlscope.core.units import GIB
 from mlscope.errors import DoesNotFitError, InputError, UnknownNameError
 from mlscope.estimate.cluster import node_for
 from mlscope.estimate.io import plan_io
-from mlscope.estimate.training import DEFAULT_TDP_W, POWER_SHARE, PUE, _plus
+from mlscope.estimate.training import DEFAULT_TDP_W, POWER_SHARE, PUE, plus_fixed
 from mlscope.estimate.utilization import PRIOR_SIGMA, default_model
 from mlscope.pricing import DEFAULT_SPOT, PURCHASE_OPTIONS, SpotAssumptions, run_price
 
@@ -160,7 +160,7 @@ def estimate_vision(model: str, samples: float, epochs: float, hardware: str, co
             rp = run_price(instance, option, nodes, wall, spot)
             if rp is None:
                 continue
-            costs[option] = _plus(rp.cost_usd, io.cost_usd).to_dict()
+            costs[option] = plus_fixed(rp.cost_usd, io.cost_usd).to_dict()
             walls[option] = rp.wall_clock_hours.to_dict()
             if option == purchase:
                 assumptions.extend(rp.assumptions)
