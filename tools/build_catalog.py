@@ -27,7 +27,8 @@ CATALOG_DATE = "2026-11-26"
 GENERATION = {
     "K80": "kepler", "T4": "turing", "V100": "volta", "A10G": "ampere", "L4": "ada",
     "L40S": "ada", "A100": "ampere", "H100": "hopper", "H800": "hopper", "H200": "hopper",
-    "B200": "blackwell", "Gaudi2": "gaudi", "MI300X": "cdna3", "Trainium1": "trainium",
+    "B200": "blackwell", "Gaudi2": "gaudi", "MI300X": "cdna3", "MI250": "cdna2", "A800": "ampere",
+    "Trainium1": "trainium",
     "Trainium2": "trainium", "Inferentia2": "inferentia", "TPU-v2": "tpu", "TPU-v3": "tpu",
     "TPU-v4": "tpu", "TPU-v5e": "tpu", "TPU-v5p": "tpu", "Apple": "apple", "Raspberry": "cpu",
 }
@@ -48,7 +49,8 @@ EXTRA_ALIASES = {
     "Gaudi2": ["HL-225"],
     "MI300X": ["AMD-MI300X"],
 }
-# p3.* carry the 16 GB V100, which the reference table lacks.
+# p3.* carry the 16 GB V100, which the reference table lacks; A800 and MI250X trained many
+# published runs (Chinese labs' A800 clusters, LUMI and Frontier), so a user can name them.
 EXTRA_ACCELERATORS = [
     {
         "name": "V100-SXM2-16GB", "aliases": "V100-16GB", "peak_dense_bf16_tflops": "125",
@@ -56,6 +58,23 @@ EXTRA_ACCELERATORS = [
         "memory_gb": "16", "memory_bandwidth_gbs": "900", "tdp_w": "300",
         "note": "fp16 tensor peak (no bf16); the GPU of p3.2xlarge/8xlarge/16xlarge",
         "source": "NVIDIA Tesla V100 datasheet",
+    },
+    {
+        "name": "A800-SXM4-80GB", "aliases": "A800;A800-80GB", "peak_dense_bf16_tflops": "312",
+        "peak_dense_fp8_tflops": "", "peak_fp32_tflops": "19.5", "peak_tf32_tflops": "156",
+        "memory_gb": "80", "memory_bandwidth_gbs": "2039", "tdp_w": "400",
+        "note": "export variant of the A100 SXM4 80GB: same die, compute and memory, NVLink "
+                "cut from 600 to 400 GB/s",
+        "source": "NVIDIA statement of 2022-11-07 (A800 = A100 with 400 GB/s NVLink); "
+                  "A100 80GB datasheet figures",
+    },
+    {
+        "name": "MI250X", "aliases": "AMD-MI250X", "peak_dense_bf16_tflops": "383",
+        "peak_dense_fp8_tflops": "", "peak_fp32_tflops": "47.9", "peak_tf32_tflops": "",
+        "memory_gb": "128", "memory_bandwidth_gbs": "3200", "tdp_w": "560",
+        "note": "one OAM module of two GCDs (ROCm shows each GCD as a GPU: count modules)",
+        "source": "AMD Instinct MI250X specifications (peak FP16/BF16 383 TFLOPS, 128 GB HBM2e, "
+                  "3.2 TB/s, 560 W peak board power)",
     },
 ]
 # Reference accelerator names in the EC2 table -> catalog names, using accelerator memory

@@ -60,7 +60,7 @@ from mlscope.errors import InputError
 PRIORS = {
     "ampere": 0.40, "hopper": 0.33, "blackwell": 0.30, "volta": 0.20, "turing": 0.22,
     "ada": 0.30, "tpu": 0.33, "trainium": 0.30, "inferentia": 0.25, "gaudi": 0.30,
-    "cdna3": 0.28, "kepler": 0.10, "apple": 0.20, "cpu": 0.15, "other": 0.25,
+    "cdna3": 0.28, "cdna2": 0.25, "kepler": 0.10, "apple": 0.20, "cpu": 0.15, "other": 0.25,
 }
 PRIOR_SIGMA = 0.35  # for generations with no calibration run
 RIDGE = 1.0
