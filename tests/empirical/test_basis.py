@@ -57,3 +57,23 @@ def test_the_run_queue_wait_is_measured() -> None:
         pytest.skip("no /proc/<pid>/task/<tid>/schedstat here")
     # One thread cannot run and wait for longer than it lived (plus the fork before exec).
     assert 0 <= m.wait_s <= m.wall_s + 1 and math.isfinite(m.wait_s)
+
+
+@pytest.mark.parametrize("basis", ["cpu", "wall"])
+def test_a_run_stopped_at_the_budget_bounds_the_prediction(basis: str) -> None:
+    """The runs' growth is under the start-up noise; the stopped run (12 s at x = 0.2, cut
+    short) says the job is no faster than that: dropping it let P10 fall below it."""
+    runs = [Run(0.001, 0, 2.0, 2.0, 100.0, fixed=True), Run(0.01, 0, 2.04, 2.04, 100.0),
+            Run(0.03, 0, 2.3, 2.3, 101.0, wait_s=0.0), Run(0.03, 1, 2.33, 2.33, 101.0),
+            Run(0.2, 0, 12.0, 11.9, 120.0, over_budget=True, exit_code=124)]
+    result = analyze([], runs, fixed_level=0.001, basis=basis)
+    assert result.predicted_seconds["p10"] > 12.0
+    dropped = analyze([], runs[:-1], fixed_level=0.001, basis=basis)
+    assert dropped.predicted_seconds["p10"] < 12.0
+
+
+def test_a_stopped_run_saved_without_its_cpu_time_bounds_by_its_wall_time() -> None:
+    runs = [Run(0.001, 0, 2.0, 2.0, 100.0, fixed=True), Run(0.01, 0, 2.04, 2.0, 100.0),
+            Run(0.03, 0, 2.3, 2.25, 101.0), Run(0.03, 1, 2.33, 2.3, 101.0),
+            Run(0.2, 0, 12.0, 0.0, 120.0, over_budget=True, exit_code=124)]
+    assert analyze([], runs, fixed_level=0.001, basis="cpu").predicted_seconds["p10"] > 11.0

@@ -113,3 +113,9 @@ def test_no_visible_growth_goes_straight_up_then_fills_the_pair_below() -> None:
     fill = ladder.next(runs, 22.0 - 1.1 * (1.93 + 50 * step.size / 2.5) / 0.9)
     assert fill is not None and fill.kind == "grow"
     assert fill.size == pytest.approx(step.size / 2.5, rel=0.1)
+
+
+def test_a_faster_growing_run_bounds_a_slowed_fixed_cost() -> None:
+    ladder = Ladder(budget_s=30.0, warmup=False)
+    runs = [Measured(0.001, 3.0, fixed=True), Measured(0.01, 2.2)]
+    assert ladder.fixed_cost(runs) == pytest.approx(2.2)

@@ -179,3 +179,40 @@ def test_a_loose_fit_never_predicts_less_than_the_fixed_cost() -> None:
     assert result.prediction.p10 >= 6.0 * 0.9
     assert result.prediction.p90 / result.prediction.p10 > 10  # honest: nothing pins it
     assert any("only one growing size" in w for w in result.warnings)
+
+
+def test_a_run_stopped_at_the_budget_is_a_lower_bound_not_dropped() -> None:
+    """Small runs whose growth hides under the start-up allow flat laws; a run stopped after
+    8 s at x = 0.1 rules them out: the job at x = 1 cannot take less than that."""
+    x = [0.001, 0.01, 0.03, 0.03]
+    y = [2.0, 2.05, 2.3, 2.32]
+    free = fit_and_predict(x, y, 1.0, "seconds", fixed_level=0.001)
+    bounded = fit_and_predict(x, y, 1.0, "seconds", fixed_level=0.001, censored=[(0.1, 8.0)])
+    assert free.prediction.p10 < 8.0  # without the bound: laws that the stopped run excludes
+    assert bounded.prediction.p10 > 8.0
+    assert bounded.exponent.p50 > free.exponent.p50 + 0.5
+
+
+def test_a_lower_bound_the_law_already_clears_changes_nothing() -> None:
+    y = law(LADDER, 1.5, 80.0, 1.0)
+    free = fit_and_predict(LADDER, y, 1.0, "seconds", fixed_level=0.001)
+    # Stopped after 10 s at x = 0.5, where the law predicts 41.5 s: no information.
+    bounded = fit_and_predict(LADDER, y, 1.0, "seconds", fixed_level=0.001,
+                              censored=[(0.5, 10.0)])
+    assert bounded.prediction.p50 == pytest.approx(free.prediction.p50, rel=0.01)
+
+
+def test_a_slowed_fixed_cost_run_does_not_hide_the_growth() -> None:
+    """Measured 2026-12-01: the fixed-cost run took 2.23 s, the 1 % run 2.22 s. The cost
+    does not fall with the size, so the 1 % run bounds the fixed cost; taken as measured, a
+    fixed-cost run slowed by 25 % hid the growth of the small sizes under it."""
+    x = np.array([0.001, 0.01, 0.03, 0.1, 0.2])
+    y = law(x, 2.0, 98.0, 1.3)  # 2.25 s at 1 %
+    slowed = y.copy()
+    slowed[0] *= 1.5  # 3.0 s
+    truth = 100.0
+    p = fit_and_predict(x, slowed, 1.0, "seconds", fixed_level=0.001).prediction
+    # Measured: +21 % (the bound is the 1 % run, itself a little above the fixed cost);
+    # +62 % with the slowed run taken as the fixed cost.
+    assert p.p50 == pytest.approx(truth, rel=0.25)
+    assert p.p10 <= truth <= p.p90

@@ -41,3 +41,12 @@ def test_a_run_over_its_timeout_is_stopped() -> None:
     assert m.exit_code == TIMEOUT_EXIT_CODE
     assert m.wall_s < 5
     assert "timeout" in m.stderr_tail
+
+
+def test_a_stopped_run_reports_the_cpu_it_used() -> None:
+    """A run stopped at the budget is a lower bound in the fit: on the CPU basis it needs the
+    CPU seconds used until then (0 would bound nothing)."""
+    busy = "while True: pass"
+    m = measure_command([sys.executable, "-c", busy], timeout_s=1.0)
+    assert m.exit_code == TIMEOUT_EXIT_CODE
+    assert 0 < m.cpu_s <= m.wall_s * 2

@@ -13,7 +13,8 @@ The plan, decided one run at a time from what has been measured so far:
 5. what is left goes to repeats of the largest size that fits (then the fixed-cost run).
 
 Each run is capped at the budget that remains (`timeout_for`), so the whole calibration never
-spends more than the budget; a run stopped by that cap ends the ladder and is not fitted.
+spends more than the budget; a run stopped by that cap ends the ladder, and the fit takes it
+as what it is, a lower bound on the cost at its size (`fit._censored_loglik`).
 The cost of a next run is predicted pessimistically: the growth measured between the two
 largest runs, with its exponent raised by `PLAN_EXPONENT_MARGIN`.
 """
@@ -150,8 +151,9 @@ class Ladder:
     # -- cost model for planning -------------------------------------------------------------
     def fixed_cost(self, runs: Sequence[Measured]) -> float:
         fixed = [r.seconds for r in runs if r.fixed]
-        if fixed:
-            return min(fixed)
+        if fixed:  # no larger run costs less: a faster one shows the fixed run was slowed
+            return min(fixed + [r.seconds for r in runs
+                                if not (r.warmup or r.over_budget or r.fixed)])
         grown = [r.seconds for r in runs if not r.warmup]
         return 0.0 if not grown else 0.5 * min(grown)
 

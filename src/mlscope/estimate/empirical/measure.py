@@ -365,6 +365,23 @@ def measure_command(argv: Sequence[str], env: Mapping[str, str] | None = None,
             os.unlink(err_path)
 
 
+def _tree_cpu(tree: Sequence[int]) -> float:
+    """CPU seconds the processes of a still-running tree have used (with their reaped
+    children's); 0 where psutil cannot read them."""
+    try:
+        import psutil
+    except ImportError:
+        return 0.0
+    total = 0.0
+    for p in tree:
+        try:
+            t = psutil.Process(p).cpu_times()
+        except (psutil.Error, OSError):
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
            err_path: str) -> ProcessMeasurement:
     """Poll the tree until the leader exits; an exception leaves the stopping to the caller."""
@@ -386,10 +403,11 @@ def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
             gpu.sample(now - last)
         last = now
         if timeout_s is not None and now - start > timeout_s:
+            used = _tree_cpu(tree)  # before stopping: a lower bound on the run's CPU time
             with _shielded():
                 _stop_group(pid)
                 _reap(pid)
-            return ProcessMeasurement(now - start, 0.0, peak / 2**20, TIMEOUT_EXIT_CODE,
+            return ProcessMeasurement(now - start, used, peak / 2**20, TIMEOUT_EXIT_CODE,
                                       f"stopped after the {timeout_s:g} s timeout\n"
                                       + _tail(err_path))
         # Poll fast at first (short runs), then every 50 ms to keep the overhead small.

@@ -42,7 +42,7 @@ class Run:
     fixed: bool = False  # the vanishing-size run that measures the fixed cost
     size: float | None = None  # x of a declared size driver (--size-by), else the fraction
     iterations: int | None = None  # on the iterations axis
-    over_budget: bool = False  # stopped at the end of the time budget: not fitted
+    over_budget: bool = False  # stopped at the end of the time budget: a lower bound in the fit
     gpu_name: str | None = None
     wait_s: float | None = None  # waiting for a CPU (run queue); None where not reported
 
@@ -222,6 +222,18 @@ def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
                       "runs": len(near)})
 
 
+def _cpu_bounds(stopped: Sequence[Run], finished: Sequence[Run]) -> list[tuple[float, float]]:
+    """CPU seconds a stopped run had used when it was stopped (a lower bound on its CPU time).
+
+    Where none was recorded (runs saved before the CPU of a stopped run was read): its wall
+    time times the lowest CPU/wall ratio of the finished runs, a bound that errs low.
+    """
+    ratio = min((r.cpu_s / r.wall_s for r in finished if r.wall_s > 0 and r.cpu_s > 0),
+                default=0.0)
+    bounds = [(r.x, r.cpu_s if r.cpu_s > 0 else r.wall_s * ratio) for r in stopped]
+    return [(x, y) for x, y in bounds if y > 0]
+
+
 def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.0,
             epochs: float = 1.0, instances: Sequence[str] = (), region: str | None = None,
             speed_overrides: dict[str, float] | None = None, seed: int = 0,
@@ -237,18 +249,22 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
     fixed_x = next((r.x for r in fit_runs if r.fixed), None) if fixed_level is not None else None
     chosen_basis = choose_basis(fit_runs) if basis == "auto" else basis
     prior_sd = ITERATIONS_PRIOR_SD if target_iterations else EXPONENT_PRIOR_SD
+    # Runs stopped at the budget's end: lower bounds at their size (see fit._censored_loglik).
+    stopped = [r for r in runs if r.over_budget and not r.warmup and r.threads is None]
     if chosen_basis == "cpu":
         cpu = fit_and_predict(x, [max(r.cpu_s, 1e-3) for r in fit_runs], target_fraction,
                               "seconds", scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
-                              prior_sd=prior_sd)
+                              prior_sd=prior_sd, censored=_cpu_bounds(stopped, fit_runs))
         seconds = cpu_to_wall(cpu, fit_runs, seed)
     else:
         seconds = fit_and_predict(x, [r.wall_s for r in fit_runs], target_fraction, "seconds",
                                   scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
-                                  prior_sd=prior_sd)
+                                  prior_sd=prior_sd, censored=[(r.x, r.wall_s) for r in stopped])
     # Memory is held per epoch, not accumulated: epochs do not scale it.
     memory = fit_and_predict(x, [r.peak_rss_mb for r in fit_runs], target_fraction,
-                             "peak_rss_mb", seed=seed + 1, fixed_level=fixed_x)
+                             "peak_rss_mb", seed=seed + 1, fixed_level=fixed_x,
+                             censored=[(r.x, r.peak_rss_mb) for r in stopped
+                                       if r.peak_rss_mb > 0])
     gpu_fit = [r for r in fit_runs if r.peak_gpu_mb is not None and r.peak_gpu_mb > 0]
     gpu_memory = None
     if len({r.x for r in gpu_fit}) >= 2:
