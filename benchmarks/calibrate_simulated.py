@@ -33,8 +33,9 @@ def simulate(fixed: float, full: float, k: float, noise: float, share: float,
     fit = [r for r in runs if not r.over_budget]
     if len({r.size for r in fit}) < 2:
         return None
+    stopped = [(r.size, r.seconds) for r in runs if r.over_budget]  # lower bounds, as the CLI
     p = fit_and_predict([r.size for r in fit], [r.seconds for r in fit], 1.0, "seconds",
-                        fixed_level=0.001).prediction
+                        fixed_level=0.001, censored=stopped).prediction
     return p.p50 / full - 1, p.p10 <= full <= p.p90, p.p90 / p.p10
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--noise", default="0.01,0.03", help="log-SD of a run's time")
     parser.add_argument("--full", type=float, default=90.0, help="seconds of the full job")
     parser.add_argument("--fixed", default="1.0,1.6,2.5", help="fixed costs, seconds")
-    parser.add_argument("--share", type=float, default=0.2, help="budget / full job")
+    parser.add_argument("--share", type=float, default=0.25, help="budget / full job")
     parser.add_argument("--repeats", type=int, default=4)
     args = parser.parse_args()
     print(f"full job {args.full:g} s, budget {args.share:.0%} of it less {OVERHEAD_S} s; "

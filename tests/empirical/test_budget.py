@@ -119,3 +119,19 @@ def test_a_faster_growing_run_bounds_a_slowed_fixed_cost() -> None:
     ladder = Ladder(budget_s=30.0, warmup=False)
     runs = [Measured(0.001, 3.0, fixed=True), Measured(0.01, 2.2)]
     assert ladder.fixed_cost(runs) == pytest.approx(2.2)
+
+
+def test_a_size_whose_growth_hides_in_the_noise_is_no_partner_for_the_top() -> None:
+    """A superlinear job (simulated k = 2.1, F = 2.6 s): at 0.065 it grew 0.25 s, a tenth of
+    the start-up; the top, 0.23, grew 4 s. A repeat of 0.065 would pin nothing: the pair's
+    lower size is measured instead, at top / 2.5, where the growth shows."""
+    ladder = Ladder(budget_s=21.2, warmup=False)
+    runs = [Measured(0.001, 2.6, fixed=True), Measured(0.01, 2.6), Measured(0.065, 2.85),
+            Measured(0.23, 6.6)]
+    step = ladder.next(runs, 0.7 + sum(r.seconds for r in runs))
+    assert step is not None and step.kind == "grow"
+    assert step.size == pytest.approx(0.23 / 2.5, rel=0.1)
+    # Where the size below did show growth, the pair is complete: no fill.
+    runs[2] = Measured(0.09, 4.0)
+    step = ladder.next(runs, 0.7 + sum(r.seconds for r in runs))
+    assert step is None or step.kind != "grow"
