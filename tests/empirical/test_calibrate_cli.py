@@ -271,7 +271,9 @@ def test_budget_contract_gives_the_prediction_the_plan_and_why_it_stopped(
     assert len(set(grown)) == len(grown) >= 2
     top = grown.index(max(grown))
     assert grown[:top + 1] == sorted(grown[:top + 1])  # growing, then at most the pair's
-    assert all(s == pytest.approx(max(grown) / 2.5, rel=0.1) for s in grown[top + 1:])
+    # The pair's lower size: top / 2.5, or up to top / 1.5 where top / 2.5 would show too
+    # little growth to measure (Ladder._fill_pair).
+    assert all(max(grown) / 2.5 * 0.9 <= s <= max(grown) / 1.5 * 1.1 for s in grown[top + 1:])
     assert out["fit"]["fixed_part"]["measured"] is True
     assert out["fit"]["basis"] in ("cpu", "wall")
     table = run("calibrate", "--budget", "6s", "--resume", "--", python, str(train_script),
