@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,3 +53,54 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _dummy_aws_credentials() -> Iterator[None]:
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                      AWS_SESSION_TOKEN="testing", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def start_moto() -> Callable[[], AbstractContextManager[str]]:
+    """`with start_moto() as url:` runs moto's threaded server on a free loopback port."""
+    return _moto_server
+
+
+@pytest.fixture(scope="session")
+def aws_test_credentials() -> Callable[[], AbstractContextManager[None]]:
+    """`with aws_test_credentials():` sets dummy AWS keys (us-east-1) and restores the old."""
+    return _dummy_aws_credentials
+
+
+@pytest.fixture(scope="module")
+def moto_url(start_moto: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """moto's server for one test module (reset it between tests that need a clean state)."""
+    with start_moto() as url:
+        yield url

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -14,32 +13,10 @@ EXAMPLES = REPO / "examples"
 EXAMPLE_SPECS = sorted(EXAMPLES.glob("*/mlscope.yaml"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+def moto_endpoint(start_moto: Callable[[], AbstractContextManager[str]],
+                  aws_test_credentials: Callable[[], AbstractContextManager[None]]
+                  ) -> Iterator[str]:
     """moto's threaded server on a free loopback port, with dummy credentials."""
-    from moto.server import ThreadedMotoServer
-
-    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-            "AWS_DEFAULT_REGION")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_SESSION_TOKEN="testing", AWS_DEFAULT_REGION="us-east-1")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with aws_test_credentials(), start_moto() as url:
+        yield url

@@ -8,7 +8,6 @@ polling; failure and timeout mapping; stopping the job on Ctrl-C), not measured 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,19 +21,6 @@ from mlscope.estimate.empirical.sagemaker import SageMakerRunner, job_environmen
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sm-calibrate"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -242,21 +243,13 @@ def test_concurrent_promotions_in_real_processes_agree_with_the_registry(
 
 # -- S3 Object Lock anchor on moto's server ---------------------------------------------------
 @pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import socket
-
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+def moto_s3(start_moto: Callable[[], AbstractContextManager[str]],
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):
         monkeypatch.setenv(var, value)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with start_moto() as url:
+        yield url
 
 
 def test_s3_object_lock_anchor_catches_a_rewrite(repo: Any, run: Callable[..., Any],

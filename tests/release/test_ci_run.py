@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +30,10 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    httpx.post(f"{url}/moto-api/reset", timeout=10)
-    yield url
-    server.stop()
+def moto(start_moto: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    with start_moto() as url:
+        httpx.post(f"{url}/moto-api/reset", timeout=10)
+        yield url
 
 
 def _shims(root: Path, log: Path) -> Path:
