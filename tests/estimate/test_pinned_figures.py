@@ -317,3 +317,17 @@ def test_case18_published_small_finetune_inside_the_range() -> None:
     e = est(6.7e9, 52e3 * 3 * 512, "A100-80GB", 8, finetune="full", seq_len=512)
     assert e.wall_clock_hours is not None
     assert e.wall_clock_hours.p10 <= 3.0 <= e.wall_clock_hours.p90
+
+
+def test_small_count_widening_is_stated_with_the_band_used() -> None:
+    def note(e) -> list[str]:  # type: ignore[no-untyped-def]
+        return [a for a in e.assumptions if "utilization band is" in a]
+
+    # H100 (fitted): on 8 the band is (8/1000)^-0.24 = 3.2x the 1,000-accelerator one.
+    small = note(est(7e9, 2e11, "H100", 8))
+    assert len(small) == 1 and "3.2x as wide" in small[0]
+    assert note(est(7e9, 2e11, "H100", 1024)) == []
+    # L40S (no calibration run): the prior floor 0.35 applies at 1,000 accelerators, so one
+    # accelerator widens it by sigma(1) / 0.35, not by the fitted ratio.
+    ada = note(est(1e9, 1e9, "L40S", 1))
+    assert len(ada) == 1 and f"{sigma(1) / 0.35:.1f}x as wide" in ada[0]

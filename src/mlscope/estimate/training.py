@@ -441,7 +441,9 @@ def estimate_training(setup: TrainingSetup, hardware: str, count: int | None = N
         f"peak {acc.peak_tflops(precision):g} TFLOPS dense {precision}",
         f"energy: {POWER_SHARE.p10:.0%}-{POWER_SHARE.p90:.0%} of TDP ({tdp:g} W) x PUE {PUE}",
     ]
-    widening = util.sigma_at(setup.software_era, count) / util.sigma_at(setup.software_era)
+    # The band actually used (an uncalibrated generation's prior floor included) against the
+    # same generation's band at the reference count.
+    widening = mfu_sigma / util.distribution(acc.generation, setup.software_era)[1]
     if widening > 1.5:
         assumptions.append(
             f"the utilization band is {widening:.1f}x as wide (log scale) as for a 1,000-"

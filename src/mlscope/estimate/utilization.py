@@ -26,9 +26,9 @@ family falls from the fit. It depends on the accelerator count and the software 
     sigma(count, era) = level[era] · (count / 1000) ** -count_exponent,
 
 count clamped to the counts the runs span. Runs on a few nodes (one-node llm.c and nanoGPT
-runs, phi-1.5 on 32 GPUs, TinyLlama on 16) land anywhere from 0.6x to 1.6x the fit -- tuned
+runs, phi-1.5 on 32 GPUs, TinyLlama on 16) land anywhere from 0.4x to 1.6x the fit -- tuned
 hobby code beside first attempts -- while runs of hundreds to thousands of accelerators, by
-teams with tuned stacks, sit within ~25 % of it; one band for both was too wide for the large
+teams with tuned stacks, mostly sit within ~20 % of it; one band for both was too wide for the large
 runs and too narrow for the small ones. The exponent is chosen by the held-out residuals'
 Gaussian likelihood on a grid (0-0.5), the level per era so that the P10-P90 band holds 80 %
 of them. Modern runs keep their own level because they scatter more than the pre-2023 runs,

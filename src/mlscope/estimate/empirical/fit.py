@@ -57,8 +57,8 @@ FAR_EXTRAPOLATION = 20.0  # target / largest measured size beyond which we warn 
 POOR_FIT_LOG_ERROR = 0.20  # leave-one-out RMS of log(pred/actual) above which the fit is poor
 SMALL_SIGNAL_SHARE = 0.5  # below this share of growth at the largest size, warn
 NOISY_SPREAD = 2.0  # slowest / fastest run at one size above which timings are unreliable
-MIN_TOP_WEIGHT = 0.25
-SIZE_WEIGHT_POWER = 0.5  # weight of the smallest growing size relative to the largest
+MIN_TOP_WEIGHT = 0.25  # weight of the smallest growing size relative to the largest
+SIZE_WEIGHT_POWER = 0.5  # a size weighs (size / largest size) ** this, at least MIN_TOP_WEIGHT
 MODEL_FORMULAS = {"power": "F + b*x**k", "nlogn": "F + b*x*ln(x*N)/ln(N)"}
 
 
