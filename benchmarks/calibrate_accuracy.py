@@ -34,6 +34,18 @@ from mlscope.estimate.empirical.measure import measure_command
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "calibrate"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# glibc keeps freed memory for reuse instead of returning it to the kernel. Why: this machine
+# is a Firecracker VM whose balloon driver hands free guest pages back to the host about 2 s
+# after they are freed, and touching such a page again costs a host fault. Measured
+# 2026-12-02: allocating 4 GB took 56 s (48 s system time) on a cold guest, 1.1 s straight
+# after a run that had freed it, 56 s again 30 s later. A job whose numpy temporaries are freed
+# and reallocated more than 2 s apart (the large sizes, not the small ones) then pays ~14 s per
+# GB of churn: LogisticRegression at 450k rows spent 10.0 s in the kernel by default, 2.9 s
+# with these settings (wall 24.5 -> 17.2 s). That cost belongs to the host, not to the job (a
+# machine without such a balloon does not pay it), and it grows with the size in steps no
+# small run shows: the benchmark removes it from the full runs and the calibrations alike
+# (`--default-allocator` keeps it; mlscope then warns about the kernel time).
+ALLOCATOR_VARS = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(10 ** 11)}
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,8 @@ WORKLOADS = [
              "iterations", 60),
     Workload("mlp", "numpy MLP 64-256-10, 32 epochs of SGD, 700k rows", "train_mlp.py",
              ("--rows", "700000", "--iterations", "32")),
-    Workload("linear", "LogisticRegression (lbfgs), 2.8M x 100", "train_linear.py",
-             ("--rows", "2800000")),
+    Workload("linear", "LogisticRegression (lbfgs, multinomial), 2M x 40, 30 classes",
+             "train_linear.py", ("--rows", "2000000")),
 ]
 
 
@@ -135,6 +147,12 @@ def _sizes(out: dict[str, object]) -> str:
         f",>{s:g}" for s in stopped)  # >x: stopped at the budget's end, a lower bound
 
 
+def _bytecode_cached() -> bool:
+    spec = importlib.util.find_spec("sklearn")
+    origin = spec.origin if spec else None
+    return origin is None or Path(importlib.util.cache_from_source(origin)).exists()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--only", default=",".join(w.name for w in WORKLOADS))
@@ -142,6 +160,8 @@ def main() -> None:
     parser.add_argument("--budget-share", type=float, default=0.25,
                         help="calibration budget as a share of the full run's time")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's malloc settings as they are (see ALLOCATOR_VARS)")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if w.name in args.only.split(",")]
     if any(w.name == "als" for w in chosen) and importlib.util.find_spec("recbole") is None:
@@ -150,9 +170,16 @@ def main() -> None:
     os.environ.setdefault("MLSCOPE_HOME", tempfile.mkdtemp(prefix="mlscope-bench-"))
     for var in THREAD_VARS:
         os.environ[var] = "1"
+    if not args.default_allocator:
+        os.environ.update(ALLOCATOR_VARS)
+    if not _bytecode_cached():
+        print("note: scikit-learn's modules have no compiled bytecode here (e.g. "
+              "PYTHONDONTWRITEBYTECODE=1), so every run re-compiles them and the fixed cost is "
+              "~3x a normal install's; run `python -m compileall -q .venv` first", flush=True)
     print(f"{os.cpu_count()} CPUs, niceness {os.nice(0)}, load average "
           f"{os.getloadavg()[0]:.1f} at start; budget {args.budget_share:.0%} of each full run; "
-          f"{args.repeats} repetitions; 1 thread per job", flush=True)
+          f"{args.repeats} repetitions; 1 thread per job; allocator "
+          f"{'default' if args.default_allocator else 'keeps freed memory'}", flush=True)
     header = (f"{'workload':8} {'rep':>3} {'actual':>7} {'P50':>7} {'[P10, P90]':>17} "
               f"{'error':>7} {'inside':>6} {'P90/P10':>7} {'calib':>6} {'k':>5} {'RSS err':>7} "
               f"{'CPU err':>7} {'in':>3} {'load':>5}  basis (wall/CPU) sizes")

@@ -77,3 +77,31 @@ def test_a_stopped_run_saved_without_its_cpu_time_bounds_by_its_wall_time() -> N
             Run(0.03, 0, 2.3, 2.25, 101.0), Run(0.03, 1, 2.33, 2.3, 101.0),
             Run(0.2, 0, 12.0, 0.0, 120.0, over_budget=True, exit_code=124)]
     assert analyze([], runs, fixed_level=0.001, basis="cpu").predicted_seconds["p10"] > 11.0
+
+
+def _with_kernel_time(share: float | None) -> list[Run]:
+    import dataclasses
+
+    return [dataclasses.replace(r, system_s=None if share is None else share * r.cpu_s)
+            for r in _runs(1.0, 0.0)]
+
+
+def test_runs_spent_mostly_in_the_kernel_are_flagged() -> None:
+    # 60 % of the largest runs' CPU in the kernel (the VM's page faults): the growth measured
+    # is the machine's as much as the job's, and the output says so and what to change.
+    warnings = analyze([], _with_kernel_time(0.6), fixed_level=0.001).warnings
+    flagged = [w for w in warnings if "in the kernel" in w]
+    assert len(flagged) == 1 and "60%" in flagged[0] and "MALLOC_MMAP_MAX_" in flagged[0]
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, None])
+def test_runs_with_little_or_unreported_kernel_time_are_not_flagged(share: float | None) -> None:
+    warnings = analyze([], _with_kernel_time(share), fixed_level=0.001).warnings
+    assert not any("in the kernel" in w for w in warnings)
+
+
+def test_a_measured_run_reports_its_kernel_time() -> None:
+    # Touching 200 MB of fresh memory costs page faults: kernel time, part of the CPU time.
+    m = measure_command([sys.executable, "-c", "bytearray(200 * 2**20)"])
+    assert m.exit_code == 0 and m.system_s is not None
+    assert 0 < m.system_s <= m.cpu_s

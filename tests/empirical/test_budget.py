@@ -124,14 +124,29 @@ def test_a_faster_growing_run_bounds_a_slowed_fixed_cost() -> None:
 def test_a_size_whose_growth_hides_in_the_noise_is_no_partner_for_the_top() -> None:
     """A superlinear job (simulated k = 2.1, F = 2.6 s): at 0.065 it grew 0.25 s, a tenth of
     the start-up; the top, 0.23, grew 4 s. A repeat of 0.065 would pin nothing: the pair's
-    lower size is measured instead, at top / 2.5, where the growth shows."""
+    lower size is measured instead, near the top where the growth shows, and not within 1.5x
+    of 0.065 (top / 2.5 = 0.092 would be: the three then spread, sqrt(0.065 x 0.23))."""
     ladder = Ladder(budget_s=21.2, warmup=False)
     runs = [Measured(0.001, 2.6, fixed=True), Measured(0.01, 2.6), Measured(0.065, 2.85),
             Measured(0.23, 6.6)]
     step = ladder.next(runs, 0.7 + sum(r.seconds for r in runs))
     assert step is not None and step.kind == "grow"
-    assert step.size == pytest.approx(0.23 / 2.5, rel=0.1)
+    assert step.size == pytest.approx((0.065 * 0.23) ** 0.5, rel=0.1)
     # Where the size below did show growth, the pair is complete: no fill.
     runs[2] = Measured(0.09, 4.0)
     step = ladder.next(runs, 0.7 + sum(r.seconds for r in runs))
     assert step is None or step.kind != "grow"
+
+
+def test_the_pair_partner_is_not_crowded_against_a_measured_size() -> None:
+    """Benchmark SVC rows (2026-12-01/02): partners 0.072 after 0.059, 0.08 after 0.065 and
+    0.096 after 0.074 grew by the noise alike, and the exponent to the top came out 2.0-2.4
+    against the job's 1.8 (+30 % to +181 %). A partner within 1.5x of a measured size moves to
+    their geometric middle with the top."""
+    ladder = Ladder(budget_s=12.0, warmup=False)  # 3.5 s left: no larger top fits
+    runs = [Measured(0.001, 1.5, fixed=True), Measured(0.01, 1.5), Measured(0.06, 1.79),
+            Measured(0.18, 3.74)]
+    step = ladder.next(runs, sum(r.seconds for r in runs))
+    assert step is not None and step.kind == "grow"
+    assert step.size == pytest.approx((0.06 * 0.18) ** 0.5, rel=0.05)  # not 0.18 / 2.5
+    assert all(max(step.size, r.size) / min(step.size, r.size) >= 1.5 for r in runs)

@@ -157,7 +157,14 @@ class Ladder:
         lower = top / FINAL_RATIO
         if wanted < grow_top:
             lower = max(lower, top * wanted / grow_top)
-        below = self.quantize(min(lower, top / STEP_RATIOS[0]))
+        below = min(lower, top / STEP_RATIOS[0])
+        # A size already measured within STEP_RATIOS[0] of it makes the new run nearly a
+        # repeat: two close sizes whose growth is near the noise tell little of the slope.
+        # Halfway (geometrically) between that size and the top spreads the three instead.
+        crowd = [s for s in lows if s < top and max(s, below) / min(s, below) < STEP_RATIOS[0]]
+        if crowd:
+            below = max(below, math.sqrt(max(crowd) * top))
+        below = self.quantize(min(below, top / 1.2))
         near = any(top / (FINAL_RATIO * STEP_RATIOS[0]) <= s < top / 1.2
                    and lows[s] - fixed >= wanted for s in lows)
         if near or below in lows or below >= top or below <= min(lows):

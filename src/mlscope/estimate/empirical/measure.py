@@ -45,6 +45,7 @@ class ProcessMeasurement:
     peak_gpu_mb: float | None = None
     gpu_name: str | None = None
     wait_s: float | None = None  # waiting for a CPU (run queue), where the kernel reports it
+    system_s: float | None = None  # the part of cpu_s spent in the kernel (page faults, I/O)
 
 
 class _GpuSampler:
@@ -424,4 +425,5 @@ def _watch(pid: int, gpu: _GpuSampler, timeout_s: float | None,
         gpu_s=gpu.busy_s if gpu.active else None,
         peak_gpu_mb=gpu.peak_mb if gpu.active else None,
         gpu_name=gpu.name if gpu.active else None,
-        wait_s=sum(waits.values()) / 1e9 if sched and waits else None)
+        wait_s=sum(waits.values()) / 1e9 if sched and waits else None,
+        system_s=usage.ru_stime)

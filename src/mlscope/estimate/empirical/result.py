@@ -45,6 +45,7 @@ class Run:
     over_budget: bool = False  # stopped at the end of the time budget: a lower bound in the fit
     gpu_name: str | None = None
     wait_s: float | None = None  # waiting for a CPU (run queue); None where not reported
+    system_s: float | None = None  # the part of cpu_s spent in the kernel; None if not reported
 
     @property
     def x(self) -> float:
@@ -222,6 +223,38 @@ def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
                       "runs": len(near)})
 
 
+# Above this share of CPU time in the kernel at the largest sizes, the timings say more about
+# the machine's memory than about the job. Measured 2026-12-02 on this project's VM
+# (benchmarks/calibrate_accuracy.py, ALLOCATOR_VARS): a LogisticRegression job spent 74 of its
+# 120 s in the kernel, because the VM's balloon hands freed guest pages back to the host and
+# each is faulted in again on reuse; its small runs reused pages still held and looked cheap.
+KERNEL_SHARE_WARN = 0.3
+
+
+def kernel_time_warnings(runs: Sequence[Run]) -> list[str]:
+    """A warning when the largest growing runs spent most of their CPU time in the kernel.
+
+    Page faults and memory allocation depend on what the machine did before a run (pages
+    freed by the previous run and still mapped are cheap, fresh ones are not), so their
+    growth with the size is not the job's own. No widening is applied: nothing measured here
+    says by how much; the warning says what to change instead.
+    """
+    grown = [r for r in runs if not r.fixed and r.system_s is not None and r.cpu_s > 0]
+    if not grown:
+        return []
+    top = max(r.x for r in grown)
+    near = [r for r in grown if r.x >= top / RATIO_SPAN]
+    share = sum(r.system_s or 0.0 for r in near) / sum(r.cpu_s for r in near)
+    if share <= KERNEL_SHARE_WARN:
+        return []
+    return [f"seconds: the largest runs spent {share:.0%} of their CPU time in the kernel (page "
+            "faults, memory allocation, I/O): that cost depends on the machine's memory state "
+            "and on what ran before, so the fitted growth may not be the job's (on a VM that "
+            "returns freed memory to its host it can double a job); calibrate where the job "
+            "will run, or keep freed memory in the process (e.g. MALLOC_MMAP_MAX_=0 "
+            "MALLOC_TRIM_THRESHOLD_=100000000000 for glibc) for the runs and the job alike"]
+
+
 def _cpu_bounds(stopped: Sequence[Run], finished: Sequence[Run]) -> list[tuple[float, float]]:
     """CPU seconds a stopped run had used when it was stopped (a lower bound on its CPU time).
 
@@ -322,5 +355,6 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
     return CalibrationResult(
         command=list(command), target_fraction=target_fraction, epochs=epochs, runs=list(runs),
         seconds=seconds, memory=memory, parallel=parallel, instances=estimates,
-        machine=machine_description(), warnings=seconds.warnings + memory.warnings,
+        machine=machine_description(),
+        warnings=seconds.warnings + kernel_time_warnings(fit_runs) + memory.warnings,
         assumptions=assumptions, gpu_memory=gpu_memory, target_iterations=target_iterations)

@@ -253,7 +253,8 @@ def _run_one(plan: CalibrationPlan, planned: PlannedRun, env_base: dict[str, str
                measured.peak_rss_mb, measured.exit_code, planned.threads, planned.warmup,
                measured.gpu_s, measured.peak_gpu_mb, fixed=planned.fixed,
                size=drivers.size(sample_path), iterations=iterations, over_budget=over,
-               gpu_name=measured.gpu_name, wait_s=measured.wait_s)
+               gpu_name=measured.gpu_name, wait_s=measured.wait_s,
+               system_s=measured.system_s)
 
 
 @dataclass
