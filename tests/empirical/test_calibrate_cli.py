@@ -272,8 +272,9 @@ def test_budget_contract_gives_the_prediction_the_plan_and_why_it_stopped(
     top = grown.index(max(grown))
     assert grown[:top + 1] == sorted(grown[:top + 1])  # growing, then at most the pair's
     # The pair's lower size: top / 2.5, or up to top / 1.5 where top / 2.5 would show too
-    # little growth to measure (Ladder._fill_pair).
-    assert all(max(grown) / 2.5 * 0.9 <= s <= max(grown) / 1.5 * 1.1 for s in grown[top + 1:])
+    # little growth to measure, or up to top / 1.2 where a measured size crowds it
+    # (Ladder._fill_pair).
+    assert all(max(grown) / 2.5 * 0.9 <= s <= max(grown) / 1.2 * 1.1 for s in grown[top + 1:])
     assert out["fit"]["fixed_part"]["measured"] is True
     assert out["fit"]["basis"] in ("cpu", "wall")
     table = run("calibrate", "--budget", "6s", "--resume", "--", python, str(train_script),
