@@ -24,6 +24,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from calibrate_accuracy import WORKLOADS
+
 import mlscope.estimate.empirical.fit as fit
 from mlscope.estimate.empirical.result import Run, analyze
 
@@ -34,6 +36,7 @@ SKIP = {"2026-12-02_session4": {"linear"}}
 GRID = (0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
 TARGET_COVERAGE = 0.85  # issue 12: actual inside [P10, P90] in at least 85 % of runs
 Prediction = tuple[float, float, float]
+TARGET_ITERATIONS = {w.name: w.target_iterations for w in WORKLOADS}
 
 
 def load(paths: list[Path]) -> list[dict[str, Any]]:
@@ -48,9 +51,8 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
 
 def refit(row: dict[str, Any]) -> Prediction:
     runs = [Run.from_dict(r) for r in row["runs"]]
-    iterations = runs[0].iterations is not None
-    target = 60 if iterations else None  # the benchmark's ALS target (--target-iterations)
-    p = analyze([], runs, fixed_level=None if iterations else 0.001,
+    target = TARGET_ITERATIONS[row["workload"]]  # as the benchmark ran it
+    p = analyze([], runs, fixed_level=None if target else 0.001,
                 target_iterations=target).seconds.prediction
     return p.p10, p.p50, p.p90
 
@@ -65,8 +67,8 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction], idx: list[int]
 def rule_of_thumb(row: dict[str, Any]) -> float:
     """Linear growth from the largest finished run: F + (t_top - F) / x_top."""
     runs = [r for r in row["runs"] if not (r["warmup"] or r["over_budget"])]
-    iterations = runs[0]["iterations"] is not None
-    size = [(r["iterations"] / 60 if iterations else r["fraction"], r["wall_s"], r["fixed"])
+    target = TARGET_ITERATIONS[row["workload"]]
+    size = [(r["iterations"] / target if target else r["fraction"], r["wall_s"], r["fixed"])
             for r in runs]
     fixed = min((t for _, t, f in size if f), default=0.0)
     top = max(x for x, _, f in size if not f)

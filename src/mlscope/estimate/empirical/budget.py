@@ -33,6 +33,7 @@ FIXED_FRACTION = 0.001
 START_FRACTION = 0.01
 STEP_RATIOS = (1.5, 10.0)  # smallest and largest growth between two successive sizes
 FINAL_RATIO = 2.5  # the top size over the one below it
+CLOSEST_PAIR = 1.2  # ... and never less than this
 SIGNIFICANT_GROWTH = 0.1  # growth below this share of the fixed cost is timing noise
 # The pair's lower size should show at least this share of the fixed cost as growth: at 3 %
 # timing noise on both, a growth of half the fixed cost is measured to about 10 %.
@@ -164,8 +165,8 @@ class Ladder:
         crowd = [s for s in lows if s < top and max(s, below) / min(s, below) < STEP_RATIOS[0]]
         if crowd:
             below = max(below, math.sqrt(max(crowd) * top))
-        below = self.quantize(min(below, top / 1.2))
-        near = any(top / (FINAL_RATIO * STEP_RATIOS[0]) <= s < top / 1.2
+        below = self.quantize(min(below, top / CLOSEST_PAIR))
+        near = any(top / (FINAL_RATIO * STEP_RATIOS[0]) <= s < top / CLOSEST_PAIR
                    and lows[s] - fixed >= wanted for s in lows)
         if near or below in lows or below >= top or below <= min(lows):
             return None

@@ -195,6 +195,12 @@ def choose_basis(runs: Sequence[Run]) -> str:
     return "cpu" if best >= CPU_SHARE_WITHOUT_WAIT else "wall"
 
 
+def largest_runs(runs: Sequence[Run]) -> list[Run]:
+    """The runs within RATIO_SPAN of the largest size: the ones most like the full job."""
+    top = max((r.x for r in runs), default=0.0)
+    return [r for r in runs if r.x >= top / RATIO_SPAN]
+
+
 def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
     """Predicted CPU seconds x the wall/CPU ratio of the largest runs (load, threads, waiting).
 
@@ -207,9 +213,8 @@ def cpu_to_wall(cpu: FitResult, runs: Sequence[Run], seed: int) -> FitResult:
 
     from mlscope.estimate.empirical.fit import Quantiles
 
-    grown = [r for r in runs if not r.fixed and r.wall_s > 0]
-    top = max(r.x for r in grown) if grown else 0.0
-    near = [r for r in grown if r.x >= top / RATIO_SPAN] or [r for r in runs if r.wall_s > 0]
+    near = largest_runs([r for r in runs if not r.fixed and r.wall_s > 0]) or [
+        r for r in runs if r.wall_s > 0]
     logs = np.array([math.log(r.wall_s / max(r.cpu_s, 1e-6)) for r in near])
     weights = np.array([r.wall_s for r in near])
     weights = weights / weights.sum()
@@ -239,11 +244,10 @@ def kernel_time_warnings(runs: Sequence[Run]) -> list[str]:
     growth with the size is not the job's own. No widening is applied: nothing measured here
     says by how much; the warning says what to change instead.
     """
-    grown = [r for r in runs if not r.fixed and r.system_s is not None and r.cpu_s > 0]
-    if not grown:
+    near = largest_runs([r for r in runs if not r.fixed and r.system_s is not None
+                         and r.cpu_s > 0])
+    if not near:
         return []
-    top = max(r.x for r in grown)
-    near = [r for r in grown if r.x >= top / RATIO_SPAN]
     share = sum(r.system_s or 0.0 for r in near) / sum(r.cpu_s for r in near)
     if share <= KERNEL_SHARE_WARN:
         return []
