@@ -27,10 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mlscope.estimate.empirical.measure import measure_command
+from mlscope.estimate.empirical.measure import ProcessMeasurement, measure_command
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "calibrate"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -55,29 +55,43 @@ class Workload:
     script: str
     args: tuple[str, ...]
     axis: str = "fraction"
-    target_iterations: int | None = None
+    target_iterations: int | None = None  # the full job's iterations (trees, rounds, epochs)
 
     def argv(self, placeholder: str) -> list[str]:
-        flag = "--iterations" if self.axis == "iterations" else "--fraction"
-        return [sys.executable, str(EXAMPLES / self.script), *self.args, flag, placeholder]
+        base = [sys.executable, str(EXAMPLES / self.script), *self.args]
+        if self.axis == "iterations":
+            return [*base, "--iterations", placeholder]
+        iterations = ("--iterations", str(self.target_iterations)) if self.target_iterations else ()
+        return [*base, *iterations, "--fraction", placeholder]
+
+    def along_iterations(self) -> Workload:
+        """The same job calibrated along its iterations at full data (`--axis iterations`)."""
+        if self.target_iterations is None:
+            raise SystemExit(f"{self.name} has no iterations axis")
+        return replace(self, axis="iterations")
 
 
 # Full jobs of about 60-100 s each on this machine when it is quiet (measured 2026-12-01,
 # 1 thread): long enough that Python + scikit-learn start-up (~1.6 s of CPU here) is 2-3 % of
 # the job, so that a 25 % budget affords the fixed-cost run and several growing sizes.
 # Calibration is meant for jobs of minutes to hours, where that share is smaller still.
+# The forest, the boosting and the MLP run on the rows axis: along their iterations every run
+# pays the full data's generation and preparation (measured 2026-12-02: 1 boosting round at
+# 1.5M rows took 15.5 s of a 57 s job, so a 25 % budget affords no second size; the forest,
+# ~5 s a tree-run of a 124-137 s job, reached 1-2 trees and missed by +38 % once). `--iterations`
+# calibrates those named along their iterations anyway.
 WORKLOADS = [
     Workload("svc", "SVC (RBF kernel), 100k x 20 synthetic: superlinear", "train_svc.py",
              ("--rows", "100000")),
     Workload("forest", "RandomForest, 40 trees, 400k x 20 synthetic", "train_forest.py",
-             ("--rows", "400000", "--threads", "1")),
+             ("--rows", "400000", "--threads", "1"), target_iterations=40),
     Workload("hgb", "HistGradientBoosting, 100 rounds, 1.5M x 40", "train_hgb.py",
-             ("--rows", "1500000", "--threads", "1")),
+             ("--rows", "1500000", "--threads", "1"), target_iterations=100),
     Workload("als", "implicit ALS, 1024 factors, 60 iterations, MovieLens-100k; --axis "
              "iterations", "train_als.py", ("--factors", "1024", "--threads", "1"),
              "iterations", 60),
     Workload("mlp", "numpy MLP 64-256-10, 32 epochs of SGD, 700k rows", "train_mlp.py",
-             ("--rows", "700000", "--iterations", "32")),
+             ("--rows", "700000"), target_iterations=32),
     Workload("linear", "LogisticRegression (lbfgs, multinomial), 2M x 40, 30 classes",
              "train_linear.py", ("--rows", "2000000")),
 ]
@@ -108,17 +122,32 @@ def wall_basis(out: dict[str, object]) -> dict[str, float]:
     return result.seconds.prediction.to_dict()
 
 
-def full_run(w: Workload) -> tuple[float, float, float]:
+def full_run(w: Workload) -> ProcessMeasurement:
     value = str(w.target_iterations) if w.axis == "iterations" else "1.0"
     m = measure_command(w.argv(value))
     if m.exit_code != 0:
         raise SystemExit(f"{w.name}: full run failed ({m.exit_code}): {m.stderr_tail}")
-    return m.wall_s, m.peak_rss_mb, m.cpu_s
+    return m
+
+
+def host() -> str:
+    """CPU model and cache sizes: the same job's law changed between hosts (the note)."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text(
+        ).splitlines() if line.startswith("model name")), "unknown CPU")
+    caches = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level, kind = (index / "level").read_text().strip(), (index / "type").read_text()
+            if kind.strip() != "Instruction":
+                caches.append(f"L{level} {(index / 'size').read_text().strip()}")
+        except OSError:
+            continue
+    return f"{model}; {', '.join(caches) or 'caches unknown'}"
 
 
 def cpu_prediction(out: dict[str, object]) -> dict[str, float]:
     """The same runs' CPU seconds fitted and predicted (what the load affects least)."""
-    from mlscope.estimate.empirical.fit import fit_and_predict
+    from mlscope.estimate.empirical.fit import ITERATIONS_PRIOR, ROWS_PRIOR, fit_and_predict
 
     runs = [r for r in out["runs"]  # type: ignore[attr-defined]
             if not r["warmup"] and r["threads"] is None and not r["over_budget"]]
@@ -126,7 +155,9 @@ def cpu_prediction(out: dict[str, object]) -> dict[str, float]:
                if r["over_budget"] and r["threads"] is None and r["cpu_s"] > 0]
     fixed = next((r["fraction"] for r in runs if r["fixed"]), None)
     fit = fit_and_predict([r["fraction"] for r in runs], [max(r["cpu_s"], 1e-3) for r in runs],
-                          1.0, "cpu_seconds", fixed_level=fixed, censored=stopped)
+                          1.0, "cpu_seconds", fixed_level=fixed, censored=stopped,
+                          prior=ITERATIONS_PRIOR if out.get("target_iterations")
+                          else ROWS_PRIOR)
     return fit.prediction.to_dict()
 
 
@@ -160,10 +191,15 @@ def main() -> None:
     parser.add_argument("--budget-share", type=float, default=0.25,
                         help="calibration budget as a share of the full run's time")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--iterations", default="",
+                        help="workloads to calibrate along their iterations at full data "
+                             "(forest, hgb, mlp) instead of on a share of their rows")
     parser.add_argument("--default-allocator", action="store_true",
                         help="leave glibc's malloc settings as they are (see ALLOCATOR_VARS)")
     args = parser.parse_args()
-    chosen = [w for w in WORKLOADS if w.name in args.only.split(",")]
+    along = set(filter(None, args.iterations.split(",")))
+    chosen = [w.along_iterations() if w.name in along else w for w in WORKLOADS
+              if w.name in args.only.split(",")]
     if any(w.name == "als" for w in chosen) and importlib.util.find_spec("recbole") is None:
         print("skip als: recbole (which ships MovieLens-100k) is not installed")
         chosen = [w for w in chosen if w.name != "als"]
@@ -179,7 +215,8 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, niceness {os.nice(0)}, load average "
           f"{os.getloadavg()[0]:.1f} at start; budget {args.budget_share:.0%} of each full run; "
           f"{args.repeats} repetitions; 1 thread per job; allocator "
-          f"{'default' if args.default_allocator else 'keeps freed memory'}", flush=True)
+          f"{'default' if args.default_allocator else 'keeps freed memory'}; {host()}",
+          flush=True)
     header = (f"{'workload':8} {'rep':>3} {'actual':>7} {'P50':>7} {'[P10, P90]':>17} "
               f"{'error':>7} {'inside':>6} {'P90/P10':>7} {'calib':>6} {'k':>5} {'RSS err':>7} "
               f"{'CPU err':>7} {'in':>3} {'load':>5}  basis (wall/CPU) sizes")
@@ -188,7 +225,8 @@ def main() -> None:
     rows = []
     for w in chosen:
         for rep in range(args.repeats):
-            actual, actual_rss, actual_cpu = full_run(w)
+            full = full_run(w)
+            actual, actual_rss, actual_cpu = full.wall_s, full.peak_rss_mb, full.cpu_s
             out, took, error = calibrate(w, args.budget_share * actual, rep)
             if out is None:
                 rows.append({"workload": w.name, "rep": rep + 1, "actual_s": actual,
@@ -208,7 +246,8 @@ def main() -> None:
             cpu = cpu_prediction(out)
             rss = out["predicted_peak_rss_mb"]
             assert isinstance(rss, float)
-            row = {"workload": w.name, "rep": rep + 1, "actual_s": actual, "p10": p["p10"],
+            row = {"workload": w.name, "axis": w.axis, "rep": rep + 1, "actual_s": actual,
+                   "p10": p["p10"],
                    "p50": p["p50"], "p90": p["p90"], "error": p["p50"] / actual - 1,
                    "inside": p["p10"] <= actual <= p["p90"], "width": p["p90"] / p["p10"],
                    "calibration_share": took / actual,
@@ -218,7 +257,8 @@ def main() -> None:
                    "basis": fit["basis"], "wall_basis": wall,
                    "wall_basis_error": wall["p50"] / actual - 1,
                    "wall_basis_inside": wall["p10"] <= actual <= wall["p90"],
-                   "actual_cpu_s": actual_cpu, "cpu_prediction": cpu,
+                   "actual_cpu_s": actual_cpu, "actual_system_s": full.system_s,
+                   "cpu_prediction": cpu,
                    "cpu_error": cpu["p50"] / actual_cpu - 1,
                    "cpu_inside": cpu["p10"] <= actual_cpu <= cpu["p90"],
                    "runs": out["runs"]}

@@ -49,9 +49,16 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
+def target_iterations(row: dict[str, Any]) -> int | None:
+    """The full job's iterations where the row was calibrated on that axis (session 4-5 rows
+    ran the forest, boosting and MLP on the rows axis; their runs record no iterations)."""
+    on_iterations = any(r.get("iterations") is not None for r in row["runs"])
+    return TARGET_ITERATIONS[row["workload"]] if on_iterations else None
+
+
 def refit(row: dict[str, Any]) -> Prediction:
     runs = [Run.from_dict(r) for r in row["runs"]]
-    target = TARGET_ITERATIONS[row["workload"]]  # as the benchmark ran it
+    target = target_iterations(row)  # as the benchmark ran it
     p = analyze([], runs, fixed_level=None if target else 0.001,
                 target_iterations=target).seconds.prediction
     return p.p10, p.p50, p.p90
@@ -67,7 +74,7 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction], idx: list[int]
 def rule_of_thumb(row: dict[str, Any]) -> float:
     """Linear growth from the largest finished run: F + (t_top - F) / x_top."""
     runs = [r for r in row["runs"] if not (r["warmup"] or r["over_budget"])]
-    target = TARGET_ITERATIONS[row["workload"]]
+    target = target_iterations(row)
     size = [(r["iterations"] / target if target else r["fraction"], r["wall_s"], r["fixed"])
             for r in runs]
     fixed = min((t for _, t, f in size if f), default=0.0)

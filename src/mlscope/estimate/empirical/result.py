@@ -10,8 +10,8 @@ import numpy as np
 
 from mlscope.errors import InputError
 from mlscope.estimate.empirical.fit import (
-    EXPONENT_PRIOR_SD,
-    ITERATIONS_PRIOR_SD,
+    ITERATIONS_PRIOR,
+    ROWS_PRIOR,
     FitResult,
     fit_and_predict,
 )
@@ -285,18 +285,18 @@ def analyze(command: list[str], runs: Sequence[Run], target_fraction: float = 1.
     x = [r.x for r in fit_runs]
     fixed_x = next((r.x for r in fit_runs if r.fixed), None) if fixed_level is not None else None
     chosen_basis = choose_basis(fit_runs) if basis == "auto" else basis
-    prior_sd = ITERATIONS_PRIOR_SD if target_iterations else EXPONENT_PRIOR_SD
+    prior = ITERATIONS_PRIOR if target_iterations else ROWS_PRIOR
     # Runs stopped at the budget's end: lower bounds at their size (see fit._censored_loglik).
     stopped = [r for r in runs if r.over_budget and not r.warmup and r.threads is None]
     if chosen_basis == "cpu":
         cpu = fit_and_predict(x, [max(r.cpu_s, 1e-3) for r in fit_runs], target_fraction,
                               "seconds", scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
-                              prior_sd=prior_sd, censored=_cpu_bounds(stopped, fit_runs))
+                              prior=prior, censored=_cpu_bounds(stopped, fit_runs))
         seconds = cpu_to_wall(cpu, fit_runs, seed)
     else:
         seconds = fit_and_predict(x, [r.wall_s for r in fit_runs], target_fraction, "seconds",
                                   scale_data_part=epochs, seed=seed, fixed_level=fixed_x,
-                                  prior_sd=prior_sd, censored=[(r.x, r.wall_s) for r in stopped])
+                                  prior=prior, censored=[(r.x, r.wall_s) for r in stopped])
     # Memory is held per epoch, not accumulated: epochs do not scale it.
     memory = fit_and_predict(x, [r.peak_rss_mb for r in fit_runs], target_fraction,
                              "peak_rss_mb", seed=seed + 1, fixed_level=fixed_x,
