@@ -11,9 +11,9 @@ run) on the same rows.
 
     .venv/bin/python benchmarks/calibrate_prior.py [ROWS.json ...]
 
-Default rows: benchmarks/data/calibrate_rows/ (session 4's three runs without their
-LogisticRegression rows, whose times were this VM's memory backing, see ALLOCATOR_VARS in
-calibrate_accuracy.py; session 5's first run). Re-fits only: the ladder is not re-run.
+Default rows: benchmarks/data/calibrate_rows/*.json (every saved 25 %-budget run, less
+session 4's LogisticRegression rows, whose times were this VM's memory backing, see
+ALLOCATOR_VARS in calibrate_accuracy.py). Re-fits only: the ladder is not re-run.
 """
 
 from __future__ import annotations
