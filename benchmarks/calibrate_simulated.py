@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"full job {args.full:g} s, budget {args.share:.0%} of it less {OVERHEAD_S} s; "
           f"exponents {', '.join(map(str, EXPONENTS))}; {args.repeats} draws each")
-    print(f"{'noise':>6} {'F':>5} {'F/T':>5} {'fitted':>7} {'P50 +-25%':>10} {'inside':>8} "
-          f"{'P90/P10':>8}")
+    print(f"{'noise':>6} {'F':>5} {'F/T':>5} {'B/F':>5} {'fitted':>7} {'P50 +-25%':>10} "
+          f"{'inside':>8} {'P90/P10':>8}")
     for noise in (float(v) for v in args.noise.split(",")):
         for fixed in (float(v) for v in args.fixed.split(",")):
             rows = []
@@ -63,7 +63,9 @@ def main() -> None:
             within = sum(abs(r[0]) <= 0.25 for r in ok)
             inside = sum(r[1] for r in ok)
             width = statistics.median(r[2] for r in ok) if ok else float("nan")
-            print(f"{noise:6.2f} {fixed:5.1f} {fixed / args.full:5.1%} {len(ok):>3}/{n:<3} "
+            runs_of_budget = (args.share * args.full - OVERHEAD_S) / fixed  # start-ups it buys
+            print(f"{noise:6.2f} {fixed:5.1f} {fixed / args.full:5.1%} {runs_of_budget:5.1f} "
+                  f"{len(ok):>3}/{n:<3} "
                   f"{within:>4}/{n:<4} {inside:>3}/{n:<3} {width:8.2f}", flush=True)
 
 

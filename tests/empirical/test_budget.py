@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from mlscope.errors import InputError
-from mlscope.estimate.empirical.budget import Ladder, Measured, drive, parse_budget
+from mlscope.estimate.empirical.budget import (
+    Ladder,
+    Measured,
+    drive,
+    parse_budget,
+    startup_warning,
+)
 from mlscope.estimate.empirical.fit import fit_and_predict
 
 
@@ -150,3 +156,15 @@ def test_the_pair_partner_is_not_crowded_against_a_measured_size() -> None:
     assert step is not None and step.kind == "grow"
     assert step.size == pytest.approx((0.06 * 0.18) ** 0.5, rel=0.05)  # not 0.18 / 2.5
     assert all(max(step.size, r.size) / min(step.size, r.size) >= 1.5 for r in runs)
+
+
+def test_a_budget_of_few_start_ups_says_so_and_what_to_give() -> None:
+    """The benchmark's boosting job on session 6's VM: 2.5 s start-up, 25 % of a 55 s job."""
+    note = startup_warning(13.75, 2.5)
+    assert note is not None
+    assert "buys only 5.5 of the job's start-ups (2.5 s each" in note
+    assert "--budget 38s" in note  # 15 start-ups: ceil(15 x 2.5)
+    assert startup_warning(37.5, 2.5) is None  # exactly 15 start-ups
+    assert startup_warning(37.4, 2.5) is not None
+    assert startup_warning(10.0, 0.0) is None  # no start-up measured: nothing to say
+    assert startup_warning(10.0, float("nan")) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -281,6 +282,20 @@ def test_budget_contract_gives_the_prediction_the_plan_and_why_it_stopped(
                 "{fraction}")  # replays the saved runs: nothing runs again
     assert table.code == 0, table.err
     assert "Plan: budget 6 s" in table.out and "stopped because" in table.out
+
+
+def test_a_budget_of_few_start_ups_is_flagged_with_the_budget_to_give(
+        run, tmp_path: Path, python: str) -> None:
+    """A job whose start-up (0.5 s) is an eighth of the budget: the prediction stands on
+    small sizes only, and the user is told what budget buys 15 start-ups."""
+    script = tmp_path / "slow_start.py"
+    script.write_text("import sys, time\ntime.sleep(0.5)\ntime.sleep(2 * float(sys.argv[1]))\n")
+    res = run("calibrate", "--budget", "4s", "--json", "--", python, str(script), "{fraction}")
+    assert res.code == 0, res.err
+    notes = [w for w in res.json()["warnings"] if "start-ups" in w]
+    assert len(notes) == 1 and "the budget (4 s) buys only" in notes[0]
+    fixed = min(r["wall_s"] for r in res.json()["runs"] if r["fixed"])
+    assert f"give --budget {math.ceil(15 * fixed)}s or more" in notes[0]
 
 
 def test_the_budget_is_enforced_on_a_run_that_would_overrun_it(tmp_path: Path,

@@ -45,6 +45,12 @@ PLAN_SHARE = 0.9
 MAX_REPEATS_PER_SIZE = 3
 FIXED_REPEATS = 3  # fixed-cost runs up front, while together they cost at most FIXED_SHARE
 FIXED_SHARE = 0.08
+# How many of the job's start-ups (the fixed-cost run) a budget must buy for the ladder to
+# reach sizes that pin the growth. Simulated (benchmarks/calibrate_simulated.py, exact power
+# laws k = 0.8-2.6 at 3 % timing noise, 25 % of the job as budget, 2026-12-02): P50 within
+# +-25 % for 3/24 laws at 5 start-ups, 12-15/24 at 8.3-8.5, 18/24 at 11.5, 20-22/24 at
+# 14.1-14.5, 23/24 at 19-24. Below this the range is honest but wide; the warning says why.
+ADVISED_STARTUPS = 15.0
 
 
 def parse_budget(text: str) -> float:
@@ -280,6 +286,18 @@ class Ladder:
                 kind = "fixed" if size in fixed_sizes else "repeat"
                 return Step(size, kind, cost)
         return self._stop(reason)
+
+
+def startup_warning(budget_s: float, fixed_s: float) -> str | None:
+    """A warning when the budget buys fewer than ADVISED_STARTUPS start-ups of the job: every
+    run pays the fixed cost again, so such a budget affords only a few small sizes."""
+    if not (fixed_s > 0 and math.isfinite(fixed_s)) or budget_s >= ADVISED_STARTUPS * fixed_s:
+        return None
+    return (f"seconds: the budget ({budget_s:.0f} s) buys only {budget_s / fixed_s:.1f} of the "
+            f"job's start-ups ({fixed_s:.1f} s each, the fixed-cost run), and every run pays one: "
+            f"the largest size it reaches is small and the growth is measured on a weak signal; "
+            f"give --budget {math.ceil(ADVISED_STARTUPS * fixed_s)}s or more "
+            f"({ADVISED_STARTUPS:.0f} start-ups) for a narrower, surer prediction")
 
 
 def describe(steps: Sequence[Step], reason: str | None) -> str:

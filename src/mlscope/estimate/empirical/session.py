@@ -32,7 +32,13 @@ from typing import Any
 
 from mlscope.catalog.core import mlscope_home
 from mlscope.errors import InputError, MlscopeError
-from mlscope.estimate.empirical.budget import FIXED_FRACTION, START_FRACTION, Ladder, Measured
+from mlscope.estimate.empirical.budget import (
+    FIXED_FRACTION,
+    START_FRACTION,
+    Ladder,
+    Measured,
+    startup_warning,
+)
 from mlscope.estimate.empirical.measure import (
     TIMEOUT_EXIT_CODE,
     ProcessMeasurement,
@@ -374,6 +380,11 @@ def run_plan(plan: CalibrationPlan, resume: bool = False, progress: Progress | N
     if plan.axis == "iterations":
         analysis["target_iterations"] = plan.target_iterations
     result = analyze(plan.command, ex.runs, **analysis)
+    fixed = [r.wall_s for r in ex.runs if r.fixed and not r.warmup and r.exit_code == 0
+             and not r.over_budget]
+    if plan.budget_s and fixed:
+        note = startup_warning(plan.budget_s, min(fixed))
+        result.warnings += [note] if note else []
     result.state_file = str(ex.state_file)
     result.plan = ex.plan_summary
     return result
