@@ -168,3 +168,24 @@ def test_a_budget_of_few_start_ups_says_so_and_what_to_give() -> None:
     assert startup_warning(37.4, 2.5) is not None
     assert startup_warning(10.0, 0.0) is None  # no start-up measured: nothing to say
     assert startup_warning(10.0, float("nan")) is None
+
+
+def test_a_lone_slow_fixed_cost_run_is_repeated_before_any_growing_size_is() -> None:
+    """Attack: the first run after other work is slow (the benchmark's boosting row: a 1.9 s
+    start-up measured 2.68 s). Without a second fixed-cost run that over-stated start-up hides
+    the small sizes' growth: the same ladder predicted 262 s (+94 %, outside its range) for
+    this 134.9 s job, repeating a growing size instead."""
+    calls: list[float] = []
+
+    def seconds_at(size: float) -> float:
+        calls.append(size)
+        return (1.9 + 133.0 * size ** 1.05) * (1.4 if len(calls) == 1 else 1.0)
+
+    runs = drive(Ladder(budget_s=33.8 - 1.3, warmup=False), seconds_at)
+    fixed = [r.seconds for r in runs if r.fixed]
+    assert len(fixed) == 2 and min(fixed) == pytest.approx(1.9 + 133.0 * 0.001 ** 1.05)
+    fit = [r for r in runs if not r.over_budget]
+    p = fit_and_predict([r.size for r in fit], [r.seconds for r in fit], 1.0, "seconds",
+                        fixed_level=0.001).prediction
+    assert p.p10 <= 134.9 <= p.p90
+    assert p.p50 == pytest.approx(134.9, rel=0.15)
