@@ -30,7 +30,7 @@ def simulate(fixed: float, full: float, k: float, noise: float, share: float,
 
     `cold`: the first run is slower by exp(|N(0, cold)|), as the first run after other work
     on a VM often is (the first fixed-cost run of a benchmark calibration, right after the
-    full job, was 1.19-1.45x the later ones in 7 of 37 calibrations)."""
+    full job, was 1.19-1.45x the later ones in 6 of 39 calibrations)."""
     ladder = Ladder(budget_s=share * full - OVERHEAD_S, warmup=False)
     slow = [float(np.exp(abs(rng.normal(0, cold))))]
 

@@ -281,16 +281,16 @@ class Ladder:
         fixed_sizes = {r.size for r in runs if r.fixed}
         usable = remaining * PLAN_SHARE
         # A lone fixed-cost run first: the first run after other work is often slow (the
-        # benchmark's first fixed-cost run over the later ones: 1.19-1.45x in 7 of 37
+        # benchmark's first fixed-cost run over the later ones: 1.19-1.45x in 6 of 39
         # calibrations), and an over-stated fixed cost hides the small sizes' growth and
         # steepens the exponent (session 7's boosting row: 2.68 s where ~1.9 s was the
         # truth, k 1.33 instead of ~1.05, P50 +124 %). Simulated with such a slow first run
         # (`calibrate_simulated.py --cold 0.15 --full 150 --repeats 20`, 2026-12-02): P50
         # within 25 % 80 -> 91/120 laws at a 2.5 s start-up, 109 -> 114/120 at 1.5 s; with
         # no slow run 100 -> 101 and 116 -> 118.
-        if sum(1 for r in runs if r.fixed and not r.over_budget) == 1 and (
-                self.fixed_cost(runs) <= usable):
-            return Step(next(iter(fixed_sizes)), "fixed", self.fixed_cost(runs))
+        if (self.fixed is not None and self.fixed_cost(runs) <= usable
+                and sum(1 for r in runs if r.fixed and not r.over_budget) == 1):
+            return Step(self.fixed, "fixed", self.fixed_cost(runs))
         for size in sorted(counts, reverse=True):
             if counts[size] >= max(MAX_REPEATS_PER_SIZE, self.repeats + 1):
                 continue
