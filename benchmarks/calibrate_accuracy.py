@@ -277,6 +277,7 @@ def main() -> None:
                 rows.append({"workload": w.name, "rep": rep + 1, "actual_s": actual,
                              "error": float("inf"), "inside": False, "width": float("inf"),
                              "calibration_share": took / actual, "failed": error,
+                             "speed_drift": drift,
                              "load": os.getloadavg()[0], "warnings": [],
                              "wall_basis_error": float("inf"), "wall_basis_inside": False,
                              "basis": "-", "cpu_error": float("inf"), "cpu_inside": False})
