@@ -246,3 +246,13 @@ def test_the_iterations_axis_fits_power_laws_only() -> None:
     assert {c["model"] for c in result.candidates} == {"power"}
     assert result.prediction.p50 == pytest.approx(60.8, rel=0.25)
     assert result.prediction.p50 == pytest.approx(70.2, rel=0.08)
+
+
+@pytest.mark.parametrize(("k", "warned"), [(2.0, True), (1.25, False), (1.0, False)])
+def test_a_superlinear_law_warns_that_it_may_steepen(k: float, warned: bool) -> None:
+    """k = 2 (a kernel SVM's law) warns that P50 may be low; a tree ensemble's k = 1.25 and
+    linear growth do not (the benchmark's forests fit 1.05-1.35, its SVMs 1.4-2.7)."""
+    result = fit_and_predict(LADDER, law(LADDER, 1.5, 200.0, k), 1.0, "seconds",
+                             fixed_level=0.001)
+    assert result.exponent.p50 == pytest.approx(k, abs=0.05)
+    assert any("superlinearly" in w for w in result.warnings) is warned
