@@ -94,7 +94,7 @@ NOISY_SPREAD = 2.0  # slowest / fastest run at one size above which timings are 
 # low in 14 of them); on session 9's VM its CPU time per SMO iteration rose 3.9x from 20k to
 # 44k rows and 2.8x more to 60k (scikit-learn's n_iter_). This threshold flags 27 of the 29
 # saved SVC rows, 6 of the 8 session-4 LogisticRegression rows (whose time grew with the VM's
-# page faults, see ALLOCATOR_VARS in the benchmark) and none of the other 146 (k 0.6-1.35).
+# page faults, see ALLOCATOR_VARS in the benchmark) and none of the other 146 (k 0.6-1.37).
 SUPERLINEAR_EXPONENT = 1.5
 MIN_TOP_WEIGHT = 0.25  # weight of the smallest growing size relative to the largest
 SIZE_WEIGHT_POWER = 0.5  # a size weighs (size / largest size) ** this, at least MIN_TOP_WEIGHT
