@@ -16,6 +16,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "calibrate"
     ("train_linear.py", ("--rows", "3000", "--fraction", "0.5"), "rows=1500 iterations="),
     ("train_svc.py", ("--rows", "2000", "--fraction", "0.5"), "rows=1000"),
     ("train_hgb.py", ("--rows", "4000", "--fraction", "0.5", "--threads", "1"), "rows=2000"),
+    ("train_krr.py", ("--rows", "2000", "--fraction", "0.5"), "rows=1000 train_r2="),
+    ("train_knn.py", ("--rows", "2000", "--fraction", "0.5"), "rows=1000 train_accuracy="),
+    ("train_ward.py", ("--rows", "2000", "--fraction", "0.5"), "rows=1000 clusters=12"),
 ])
 def test_an_example_trains_on_its_fraction(script: str, args: tuple[str, ...],
                                            printed: str) -> None:
